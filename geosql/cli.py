@@ -1,0 +1,225 @@
+"""The `geosql` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geosql.errors import GeosqlError
+from geosql.paths import default_warehouse
+
+
+class _Group(click.Group):
+    """Turns GeosqlError (and DuckDB errors) into one-line messages with exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        import duckdb
+
+        try:
+            return super().invoke(ctx)
+        except GeosqlError as e:
+            raise click.ClickException(str(e)) from e
+        except duckdb.Error as e:
+            raise click.ClickException(str(e).splitlines()[0]) from e
+
+
+def _warehouse(ctx: click.Context) -> Path:
+    return ctx.find_root().obj["warehouse"]
+
+
+def open_warehouse(ctx: click.Context, read_only: bool = False):
+    import geosql
+
+    return geosql.connect(_warehouse(ctx), read_only=read_only)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--warehouse",
+    "-w",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB warehouse file [env GEOSQL_WAREHOUSE; default warehouse/geosql.duckdb].",
+)
+@click.version_option(package_name="geosql")
+@click.pass_context
+def cli(ctx: click.Context, warehouse: Path | None) -> None:
+    """geosql: where do the images in a vision-language dataset come from?
+
+    Ingest captions, run model stages (geoparse, llm-geoparse, clip-embed...), then ask SQL
+    views such as country_distribution and gdp_correlation.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["warehouse"] = warehouse or default_warehouse()
+
+
+@cli.command()
+@click.option("--skip-refdata", is_flag=True, help="Create tables and views only.")
+@click.pass_context
+def init(ctx: click.Context, skip_refdata: bool) -> None:
+    """Create the warehouse: schema, views and the bundled reference data (idempotent)."""
+    from geosql import refdata
+
+    with open_warehouse(ctx) as con:
+        if not skip_refdata:
+            for line in refdata.load_defaults(con, only_missing=True):
+                click.echo(line)
+    click.echo(f"warehouse ready: {_warehouse(ctx)}")
+
+
+@cli.command("run")
+@click.argument("stage")
+@click.option("--where", default=None, help="SQL filter on the stage's input rows.")
+@click.option("--limit", type=int, default=None, help="Process at most N pending rows.")
+@click.option("--batch-size", type=int, default=None, help="Rows per batch (one commit each).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Stage setting.")
+@click.option("--retry-errors", is_flag=True, help="Also retry rows that failed before.")
+@click.pass_context
+def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors) -> None:
+    """Run a model STAGE over the rows it has not processed yet (see `geosql stages`)."""
+    from geosql.runner import run_stage
+
+    config = {}
+    for s in settings:
+        if "=" not in s:
+            raise GeosqlError(f"--set expects KEY=VALUE, got {s!r}")
+        k, v = s.split("=", 1)
+        config[k.strip()] = v
+    with open_warehouse(ctx) as con:
+        summary = run_stage(
+            con,
+            stage,
+            config=config,
+            where=where,
+            limit=limit,
+            batch_size=batch_size,
+            retry_errors=retry_errors,
+        )
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.option("--runs", "n_runs", type=int, default=10, help="Recent runs to show per stage.")
+@click.pass_context
+def stages(ctx: click.Context, n_runs: int) -> None:
+    """List the stages, their settings and their run history (rows, errors, tokens, cost)."""
+    from geosql.registry import registry
+
+    registry.load()
+    for st in sorted(registry.stages.values(), key=lambda s: s.name):
+        extra = f"  [extra: {st.extra}]" if st.extra else ""
+        click.echo(f"{st.name}: {st.description}{extra}")
+        for k, v in st.defaults.items():
+            click.echo(f"    --set {k}={v}")
+    wh = _warehouse(ctx)
+    if not Path(wh).exists():
+        return
+    with open_warehouse(ctx) as con:
+        rows = con.sql(
+            "SELECT run_id, stage, config_key, started, status, rows_done, rows_failed,"
+            " tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd,"
+            " round(epoch(coalesce(finished, now()::TIMESTAMP) - started), 1) AS seconds"
+            " FROM (SELECT *, row_number() OVER (PARTITION BY stage ORDER BY run_id DESC) AS r"
+            f"       FROM stage_runs) WHERE r <= {int(n_runs)} ORDER BY stage, run_id"
+        ).pl()
+    if rows.height:
+        click.echo("\nrun history:")
+        click.echo(_table(rows))
+
+
+def _table(df) -> str:
+    import polars as pl
+
+    with pl.Config(
+        tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True, tbl_width_chars=200,
+    ):
+        return str(df)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table"
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--write", is_flag=True, help="Open the warehouse read-write (default read-only).")
+@click.pass_context
+def sql(ctx: click.Context, query: str, fmt: str, out: Path | None, write: bool) -> None:
+    """Run a SQL QUERY against the warehouse and print or save the result."""
+    with open_warehouse(ctx, read_only=not write) as con:
+        rel = con.sql(query)
+        if rel is None:
+            click.echo("ok")
+            return
+        df = rel.pl()
+    if fmt == "parquet" and out is None:
+        raise GeosqlError("--format parquet needs --out FILE")
+    if fmt == "table":
+        text = _table(df)
+    elif fmt == "csv":
+        text = df.write_csv()
+    elif fmt == "json":
+        text = df.write_ndjson() if out else df.write_json()
+    else:
+        df.write_parquet(out)
+        click.echo(f"wrote {df.height} rows to {out}")
+        return
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {df.height} rows to {out}")
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+@cli.command()
+@click.pass_context
+def shell(ctx: click.Context) -> None:
+    """Interactive SQL prompt on the warehouse (UDFs registered); end with Ctrl-D."""
+    from geosql.db import view_docs
+
+    with open_warehouse(ctx) as con:
+        click.echo(f"geosql shell on {_warehouse(ctx)}. Views:")
+        for name, doc in view_docs().items():
+            click.echo(f"  {name}: {doc[:90]}")
+        buf = ""
+        while True:
+            try:
+                line = input("geosql> " if not buf else "   ...> ")
+            except EOFError:
+                click.echo("")
+                break
+            buf += line + "\n"
+            if not buf.strip().endswith(";") and sys.stdin.isatty():
+                continue
+            q, buf = buf.strip().rstrip(";"), ""
+            if not q:
+                continue
+            try:
+                rel = con.sql(q)
+                click.echo(_table(rel.pl()) if rel is not None else "ok")
+            except Exception as e:  # keep the shell alive
+                click.echo(f"error: {str(e).splitlines()[0]}", err=True)
+
+
+def get_cli() -> click.Group:
+    """The full CLI: core commands plus those registered by `udfs/` modules."""
+    from geosql import bench, evaluate, ingest, refdata
+    from geosql.registry import registry
+
+    registry.load()
+    for cmd in (refdata.refdata_cmd, ingest.ingest_cmd, evaluate.eval_cmd, bench.bench_cmd):
+        cli.add_command(cmd)
+    for cmd in registry.commands:
+        cli.add_command(cmd)
+    return cli
+
+
+def main() -> None:
+    get_cli()(prog_name="geosql")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+-- Geoparsing results: the mentions found in each caption and one country prediction per method.
+
+CREATE TABLE IF NOT EXISTS geo_mentions (
+    caption_id VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    mention VARCHAR NOT NULL,
+    start_pos INTEGER,                 -- character offsets in the caption text
+    end_pos INTEGER,
+    geonameid BIGINT,
+    country_code VARCHAR,
+    lat DOUBLE,
+    lon DOUBLE,
+    score DOUBLE,
+    config_key VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS geo_predictions (
+    caption_id VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,           -- offline | gemini | hybrid | ...
+    country_code VARCHAR,              -- NULL = no place
+    confidence DOUBLE,
+    evidence VARCHAR,
+    config_key VARCHAR,
+    PRIMARY KEY (caption_id, method)
+);
