@@ -1,0 +1,1 @@
+"""Core benchmarks (ingest, geoparse). Model families add theirs in their own modules."""
