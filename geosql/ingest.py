@@ -1,9 +1,415 @@
-"""Caption ingest (being written)."""
+"""Caption ingest: CSV/TSV/Parquet/JSONL shards -> `captions` and `caption_entities`.
+
+Files are read with DuckDB's readers (globs, many shards, `union_by_name`), checked file by file
+(required columns present, types usable), staged, and inserted in one transaction: any bad input
+raises a one-line GeosqlError and leaves the warehouse exactly as it was. Rows whose caption_id
+is already present are skipped, so re-ingesting the same rows adds nothing. Entities are tagged
+in SQL with one RE2 regexp per entity (case-insensitive, word boundaries, plural forms).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
+import duckdb
+
+from geosql.db import literal
+from geosql.errors import GeosqlError
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+_TEXT_TYPES = {"VARCHAR", "NULL", '"NULL"'}
+_ID_TYPES = _TEXT_TYPES | {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "UUID",
+}  # fmt: skip
+_IRREGULAR = {
+    "man": "men", "woman": "women", "person": "people", "child": "children", "foot": "feet",
+    "tooth": "teeth", "mouse": "mice", "goose": "geese", "leaf": "leaves", "knife": "knives",
+    "wife": "wives", "life": "lives", "shelf": "shelves", "wolf": "wolves", "loaf": "loaves",
+    "half": "halves", "thief": "thieves", "ox": "oxen", "cactus": "cacti",
+}  # fmt: skip
+_B = r"[^\p{L}\p{N}_]"  # a non-word character, Unicode-aware (RE2's \b is ASCII only)
+STAGE = "_geosql_ingest"
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest did."""
+
+    dataset: str
+    files: list[str]
+    rows_read: int = 0
+    captions_added: int = 0
+    already_present: int = 0
+    duplicates_in_input: int = 0
+    entities_added: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        rate = self.rows_read / self.seconds if self.seconds > 0 else 0.0
+        tags = ", ".join(f"{k}: {v}" for k, v in sorted(self.entities_added.items()))
+        return (
+            f"{self.dataset}: {self.rows_read} rows read from {len(self.files)} file(s), "
+            f"{self.captions_added} captions added, {self.already_present} already present, "
+            f"{self.duplicates_in_input} duplicate ids in input; entity tags added: "
+            f"{sum(self.entities_added.values())}{f' ({tags})' if tags else ''}; "
+            f"{self.seconds:.1f}s ({rate:,.0f} rows/s)"
+        )
+
+
+# ---------------------------------------------------------------- entities
+
+
+def normalize_entity(word: str) -> str:
+    """The stored form of an entity: lower case, single spaces ("Living  Room" -> "living room")."""
+    return " ".join(word.lower().split())
+
+
+def plural_forms(word: str) -> list[str]:
+    """Singular plus plural forms of one (lower-case) word: house/houses, city/cities, dress/dresses."""
+    forms = [word]
+    if word in _IRREGULAR:
+        forms.append(_IRREGULAR[word])
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        forms.append(word + "es")
+    elif re.search(r"[^aeiou]y$", word):
+        forms.append(word[:-1] + "ies")
+    else:
+        forms.append(word + "s")
+        if word.endswith("o"):
+            forms.append(word + "es")
+    return list(dict.fromkeys(forms))
+
+
+def entity_regex(entity: str) -> str:
+    """RE2 pattern matching `entity` case-insensitively as whole words, last word singular or plural.
+
+    Words of a multi-word entity may be separated by spaces or hyphens ("living-room").
+    """
+    words = normalize_entity(entity).split()
+    if not words:
+        raise GeosqlError("--entity needs a non-empty word")
+    head = "".join(re.escape(w) + r"[\s\-]+" for w in words[:-1])
+    last = "|".join(re.escape(f) for f in plural_forms(words[-1]))
+    return f"(?i)(?:^|{_B}){head}(?:{last})(?:{_B}|$)"
+
+
+# ---------------------------------------------------------------- files and columns
+
+
+def _fmt_of(path: str) -> str:
+    name = path.lower()
+    for comp in (".gz", ".zst"):
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    fmt = FORMATS.get(os.path.splitext(name)[1])
+    if fmt is None:
+        known = " ".join(FORMATS)
+        raise GeosqlError(f"{path}: unknown file type (expected {known}, optionally .gz)")
+    return fmt
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[str]:
+    """Files named by paths, globs (`**` recursive) and folders (their caption files), in order."""
+    out: list[str] = []
+    for p in paths:
+        s = str(p)
+        if any(c in s for c in "*?["):
+            found = sorted(f for f in glob.glob(s, recursive=True) if os.path.isfile(f))
+            if not found:
+                raise GeosqlError(f"{s}: no file matches this pattern")
+        elif os.path.isdir(s):
+            found = sorted(
+                str(f)
+                for f in Path(s).rglob("*")
+                if f.is_file() and _known(str(f)) and not f.name.startswith(".")
+            )
+            if not found:
+                raise GeosqlError(f"{s}: folder holds no .csv/.tsv/.parquet/.jsonl/.json files")
+        elif os.path.isfile(s):
+            found = [s]
+        else:
+            raise GeosqlError(f"{s}: file not found")
+        out.extend(f for f in found if f not in out)
+    if not out:
+        raise GeosqlError("ingest needs at least one file")
+    return out
+
+
+def _known(path: str) -> bool:
+    try:
+        _fmt_of(path)
+        return True
+    except GeosqlError:
+        return False
+
+
+def _reader(fmt: str, files: Sequence[str]) -> str:
+    lst = "[" + ", ".join(literal(f) for f in files) + "]"
+    common = "union_by_name = true, filename = '_geosql_source_file'"
+    if fmt == "parquet":
+        return f"read_parquet({lst}, {common})"
+    if fmt in ("csv", "tsv"):
+        delim = "\\t" if fmt == "tsv" else ","
+        quote = "" if fmt == "tsv" else ", quote = '\"'"
+        return (
+            f"read_csv({lst}, {common}, all_varchar = true, header = true, skip = 0,"
+            f" delim = E'{delim}', comment = ''{quote})"
+        )
+    jf = "newline_delimited" if fmt == "jsonl" else "auto"
+    return f"read_json({lst}, {common}, format = '{jf}')"
+
+
+def qident(name: str) -> str:
+    """Quote a column name as it appears in the file (spaces and capitals allowed)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _one_line(e: Exception) -> str:
+    """A DuckDB error message reduced to one line (no 'Possible fixes' or option dumps)."""
+    keep = []
+    for raw in str(e).splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(("Possible fixes", "* ", "file =", "LINE ", "^")):
+            break
+        if line.startswith("Original Line:"):
+            line = line[:100]
+        keep.append(line)
+    msg = "; ".join(keep) or type(e).__name__
+    msg = re.sub(r"^[A-Za-z ]*Error: ", "", msg)
+    return msg[:500]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, path: str) -> dict[str, tuple[str, str]]:
+    """Column name (lower case) -> (actual name, type) of one file."""
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(_fmt_of(path), [path])}").fetchall()
+    except duckdb.Error as e:
+        raise GeosqlError(f"{path}: cannot read: {_one_line(e)}") from e
+    return {r[0].lower(): (r[0], r[1]) for r in rows if r[0] != "_geosql_source_file"}
+
+
+def check_columns(
+    con: duckdb.DuckDBPyConnection, files: Sequence[str], wanted: dict[str, str | None]
+) -> dict[str, str]:
+    """Check every file has the wanted columns with usable types; return role -> actual name.
+
+    wanted: role -> column name (None = not asked for). Roles: text, id, url, image, language,
+    entity.
+    """
+    actual: dict[str, str] = {}
+    for f in files:
+        cols = _columns(con, f)
+        for role, name in wanted.items():
+            if name is None:
+                continue
+            hit = cols.get(name.lower())
+            if hit is None:
+                have = ", ".join(c[0] for c in cols.values())
+                raise GeosqlError(f"{f}: column {name!r} (--{role}-col) not found; columns: {have}")
+            ok = _ID_TYPES if role == "id" else _TEXT_TYPES
+            if hit[1] not in ok:
+                raise GeosqlError(
+                    f"{f}: column {hit[0]!r} (--{role}-col) has type {hit[1]}, expected "
+                    + ("text or integer" if role == "id" else "text")
+                )
+            actual.setdefault(role, hit[0])
+    return actual
+
+
+def _locate_bad_file(con: duckdb.DuckDBPyConnection, files: Sequence[str], e: Exception) -> str:
+    """Name the file behind a read error: from the message, else by reading each file."""
+    msg = str(e)
+    for f in files:
+        if f in msg or os.path.basename(f) in msg:
+            return f"{f}: {_one_line(e)}"
+    for f in files:
+        try:
+            con.execute(f"SELECT count(*) FROM {_reader(_fmt_of(f), [f])}").fetchone()
+        except duckdb.Error as e2:
+            return f"{f}: {_one_line(e2)}"
+    return f"{', '.join(files[:3])}: {_one_line(e)}"
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def _select(
+    fmt: str, files: Sequence[str], cols: dict[str, str], dataset: str, language: str | None
+) -> str:
+    def col(role: str) -> str:
+        return f"CAST({qident(cols[role])} AS VARCHAR)" if role in cols else "NULL::VARCHAR"
+
+    lang = col("language")
+    if language is not None:
+        lang = f"coalesce({lang}, {literal(language)})"
+    if "id" in cols:
+        cid = f"{literal(dataset + ':')} || {col('id')}"
+    else:
+        parts = ", ".join(f"coalesce({col(r)}, '')" for r in ("text", "url", "image"))
+        cid = f"{literal(dataset + ':')} || md5(concat_ws(chr(0), {literal(dataset)}, {parts}))"
+    ent = col("entity")
+    return (
+        f"SELECT {cid} AS caption_id, {lang} AS language, {col('text')} AS text,"
+        f" {col('url')} AS url, {col('image')} AS image_path,"
+        f" _geosql_source_file AS source_file, {ent} AS entity_raw"
+        f" FROM {_reader(fmt, files)}"
+    )
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    dataset: str,
+    *,
+    text_col: str = "text",
+    id_col: str | None = None,
+    url_col: str | None = None,
+    image_col: str | None = None,
+    language: str | None = None,
+    language_col: str | None = None,
+    entities: Iterable[str] = (),
+    entity_col: str | None = None,
+) -> IngestSummary:
+    """Ingest caption files into `captions` (+ `caption_entities`) in one transaction.
+
+    caption_id is "<dataset>:<id>" with `id_col`, else "<dataset>:" plus the md5 of (dataset,
+    text, url, image path). `language` fills rows whose `language_col` is empty (or all rows).
+    `entities` are tagged by word match; `entity_col` takes each row's entity from a column.
+    Rows whose caption_id exists already are skipped; their missing entity tags are added.
+    """
+    t0 = time.perf_counter()
+    if not dataset or not dataset.strip():
+        raise GeosqlError("--dataset must not be empty")
+    files = expand_paths(paths)
+    ents = list(dict.fromkeys(normalize_entity(e) for e in entities))
+    patterns = {e: entity_regex(e) for e in ents}
+    wanted = {
+        "text": text_col,
+        "id": id_col,
+        "url": url_col,
+        "image": image_col,
+        "language": language_col,
+        "entity": entity_col,
+    }
+    cols = check_columns(con, files, wanted)
+    by_fmt: dict[str, list[str]] = {}
+    for f in files:
+        by_fmt.setdefault(_fmt_of(f), []).append(f)
+    src = " UNION ALL ".join(
+        _select(fmt, fs, cols, dataset, language) for fmt, fs in by_fmt.items()
+    )
+    summary = IngestSummary(dataset, files)
+
+    try:  # staging touches only this connection's temp schema, not the warehouse
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {src}")
+    except duckdb.Error as e:
+        raise GeosqlError(_locate_bad_file(con, files, e)) from e
+    try:
+        _check_and_dedup(con, summary, id_col)
+        con.begin()
+        try:
+            summary.captions_added = con.execute(
+                f"INSERT INTO captions SELECT s.caption_id, {literal(dataset)}, s.language, s.text,"
+                f" s.url, s.image_path, s.source_file FROM {STAGE} s"
+                " WHERE NOT EXISTS (SELECT 1 FROM captions c WHERE c.caption_id = s.caption_id)"
+            ).fetchone()[0]
+            summary.entities_added = _tag_entities(con, patterns, entity_col is not None)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    summary.already_present = (
+        summary.rows_read - summary.duplicates_in_input - summary.captions_added
+    )
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _check_and_dedup(
+    con: duckdb.DuckDBPyConnection, summary: IngestSummary, id_col: str | None
+) -> None:
+    """Reject empty ids; keep the first row (file order) of each caption_id."""
+    n, n_ids, n_null = con.execute(
+        f"SELECT count(*), count(DISTINCT caption_id), count(*) - count(caption_id) FROM {STAGE}"
+    ).fetchone()
+    if n_null:
+        f = con.execute(f"SELECT source_file FROM {STAGE} WHERE caption_id IS NULL LIMIT 1")
+        raise GeosqlError(
+            f"{f.fetchone()[0]}: column {id_col!r} (--id-col) is empty in {n_null} row(s)"
+        )
+    summary.rows_read = n
+    summary.duplicates_in_input = n - n_ids
+    if n_ids < n:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM {STAGE}"
+            " QUALIFY row_number() OVER (PARTITION BY caption_id ORDER BY rowid) = 1"
+        )
+
+
+def _tag_entities(
+    con: duckdb.DuckDBPyConnection, patterns: dict[str, str], from_col: bool
+) -> dict[str, int]:
+    """Insert (caption_id, entity) pairs not yet present; return entity -> tags added."""
+    parts = [
+        f"SELECT caption_id, {literal(e)} AS entity FROM {STAGE}"
+        f" WHERE regexp_matches(text, {literal(p)})"
+        for e, p in patterns.items()
+    ]
+    if from_col:
+        parts.append(
+            f"SELECT caption_id, lower(trim(regexp_replace(entity_raw, '\\s+', ' ', 'g')))"
+            f" AS entity FROM {STAGE} WHERE nullif(trim(entity_raw), '') IS NOT NULL"
+        )
+    if not parts:
+        return {}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _geosql_tags AS SELECT DISTINCT t.caption_id, t.entity"
+        f" FROM ({' UNION ALL '.join(parts)}) t WHERE NOT EXISTS (SELECT 1 FROM caption_entities"
+        " e WHERE e.caption_id = t.caption_id AND e.entity = t.entity)"
+    )
+    con.execute("INSERT INTO caption_entities SELECT caption_id, entity FROM _geosql_tags")
+    counts = dict(con.execute("SELECT entity, count(*) FROM _geosql_tags GROUP BY 1").fetchall())
+    con.execute("DROP TABLE _geosql_tags")
+    return {e: counts.get(e, 0) for e in patterns} | counts
 
 
 @click.command("ingest")
-def ingest_cmd() -> None:
-    """Ingest captions (not implemented yet)."""
-    raise click.ClickException("not implemented yet")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--dataset", required=True, help="Dataset name (prefix of caption ids).")
+@click.option("--text-col", default="text", show_default=True, help="Caption text column.")
+@click.option("--id-col", default=None, help="Row id column (else ids hash the content).")
+@click.option("--url-col", default=None, help="Image URL column.")
+@click.option("--image-col", default=None, help="Local image path column.")
+@click.option("--language", default=None, help="Language code of the captions (e.g. en).")
+@click.option(
+    "--language-col", default=None, help="Per-row language column (--language fills gaps)."
+)
+@click.option("--entity", "entities", multiple=True, metavar="WORD", help="Entity to tag (repeat).")
+@click.option("--entity-col", default=None, help="Take each row's entity from this column.")
+@click.pass_context
+def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], dataset: str, **opts) -> None:
+    """Ingest caption files (PATH_OR_GLOB: .csv .tsv .parquet .jsonl .json .ndjson, .gz ok)."""
+    from geosql.cli import open_warehouse
+
+    with open_warehouse(ctx) as con:
+        summary = ingest(con, paths, dataset, **opts)
+    click.echo(summary.line())

@@ -188,7 +188,7 @@ def run_stage(
         count_q = f"SELECT least(count(*), {int(limit)}) FROM ({q})"
         q += f" LIMIT {int(limit)}"
     try:
-        total = con.execute(count_q, params).fetchone()[0]
+        total = con.execute(count_q, params).fetchall()[0][0]
     except duckdb.Error as e:
         raise GeosqlError(f"stage {name}: cannot select pending rows: {str(e).splitlines()[0]}") from e
 
@@ -196,7 +196,7 @@ def run_stage(
         "INSERT INTO stage_runs (stage, config_key, config, started, status)"
         " VALUES (?, ?, ?, now(), 'running') RETURNING run_id",
         [name, ckey, json.dumps(cfg, sort_keys=True)],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     t0 = time.perf_counter()
     done = failed = 0
     usage: dict[str, float] = {}
