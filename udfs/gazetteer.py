@@ -1,0 +1,555 @@
+"""Offline geoparser over the GeoNames tables: extract -> retrieve -> predict, no API.
+
+Extract: captions are split into word tokens; every 1..5-token n-gram is looked up in an
+in-memory index of normalized place names (longest match wins). CJK text, which has no spaces,
+goes through an Aho-Corasick automaton over the CJK names. Retrieve: each mention brings its
+candidate places (country, division, city with population). Predict: candidates are scored from
+place type, population, how common the name is as an everyday word (wordfreq), capitalisation,
+"City, ST" patterns and co-mentioned containing regions; the best-supported country wins or the
+caption gets no place.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from geosql.registry import BatchResult, Stage, registry
+
+GAZETTEER_VERSION = "4"
+MAX_NGRAM = 5
+
+# Candidate kinds.
+COUNTRY, DEMONYM, ADMIN1, CITY = 0, 1, 2, 3
+KIND_NAMES = {COUNTRY: "country", DEMONYM: "demonym", ADMIN1: "admin1", CITY: "city"}
+
+# Regions and words that never locate a caption on their own (the labelling convention:
+# continents and vague regions are no place).
+VAGUE = {
+    "mediterranean", "caribbean", "scandinavia", "middle east", "far east", "near east",
+    "balkans", "the balkans", "baltic", "baltics", "sahara", "siberia", "patagonia", "arctic",
+    "antarctic", "tropics", "tropical", "oriental", "orient", "latin america", "central america",
+    "south america", "north america", "africa", "asia", "europe", "oceania", "australasia",
+    "eurasia", "antarctica", "southeast asia", "east asia", "south asia", "west africa",
+    "east africa", "western europe", "eastern europe", "the west", "pacific", "atlantic",
+    "indian ocean", "himalaya", "himalayas", "alps", "andes", "amazon", "nordic", "celtic",
+    "arab", "arabic", "latin", "hispanic", "asian", "african", "european", "western", "eastern",
+    "northern", "southern", "central", "north", "south", "east", "west", "world", "earth",
+    "international", "global", "new", "old", "city", "town", "village", "island", "lake",
+    "mountain", "river", "beach", "valley", "hill", "bay", "coast", "county", "state", "province",
+}
+
+US_STATES = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+    "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+    "VA", "WA", "WV", "WI", "WY", "DC",
+}
+# GeoNames admin1 codes of Canadian provinces -> postal abbreviations.
+CA_PROVINCES = {
+    "AB": "01", "BC": "02", "MB": "03", "NB": "04", "NL": "05", "NS": "07", "ON": "08",
+    "PE": "09", "QC": "10", "SK": "11", "YT": "12", "NT": "13", "NU": "14",
+}
+AU_STATES = {"NSW", "QLD", "VIC", "WA", "SA", "TAS", "ACT", "NT"}
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_ZIP = re.compile(r"^\d{5}$")
+
+
+@lru_cache(maxsize=200_000)
+def norm_token(tok: str) -> str:
+    """Lower-case, accents stripped (same for names and text)."""
+    low = tok.lower()
+    if low.isascii():
+        return low
+    return "".join(c for c in unicodedata.normalize("NFD", low) if not unicodedata.combining(c))
+
+
+def name_key(name: str) -> str:
+    return " ".join(norm_token(t) for t in _TOKEN.findall(name))
+
+
+@lru_cache(maxsize=200_000)
+def zipf(key: str) -> float:
+    """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the')."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(key, "en")
+
+
+@dataclass
+class Gazetteer:
+    """Index of normalized place names -> candidate (country, kind, population, place)."""
+
+    index: dict[str, tuple[int, ...]]
+    country: list[str]
+    kind: list[int]
+    pop: list[int]
+    gid: list[int]
+    lat: list[float]
+    lon: list[float]
+    admin1: list[str]
+    cjk_names: list[str]
+    country_names: dict[str, str]
+    capitals: set[tuple[str, str]] = field(default_factory=set)
+    automaton: Any = field(default=None, repr=False)
+
+    def cjk_automaton(self):
+        if self.automaton is None:
+            import ahocorasick
+
+            a = ahocorasick.Automaton()
+            for k in self.cjk_names:
+                a.add_word(k, k)
+            a.make_automaton()
+            self.automaton = a
+        return self.automaton
+
+
+def build_gazetteer(con) -> Gazetteer:
+    """Build the index from the warehouse's places/place_names/country_aliases tables."""
+    rows = con.sql(
+        """
+        SELECT n.name, p.geonameid, p.country_code, p.feature_code, p.feature_class,
+               coalesce(p.population, 0) AS population, p.lat, p.lon, p.admin1_code, n.lang
+        FROM place_names n JOIN places p USING (geonameid)
+        WHERE p.country_code IS NOT NULL AND p.feature_code <> 'CONT'
+        """
+    ).to_arrow_table()
+    cols = {c: rows[c].to_pylist() for c in rows.column_names}
+    country: list[str] = []
+    kind: list[int] = []
+    pop: list[int] = []
+    gid: list[int] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    admin1: list[str] = []
+    place_idx: dict[tuple[int, int], int] = {}
+    index: dict[str, set[int]] = {}
+    cjk: set[str] = set()
+    for i in range(rows.num_rows):
+        fc = cols["feature_code"][i] or ""
+        k = (COUNTRY if cols["lang"][i] != "demonym" else DEMONYM) if fc.startswith("PCL") else (
+            ADMIN1 if fc == "ADM1" else CITY
+        )
+        g = cols["geonameid"][i]
+        key = name_key(cols["name"][i])
+        if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
+            continue
+        if _CJK.search(key):
+            if len(key) < 2:
+                continue
+            cjk.add(key)
+        elif len(key) < 3 and k == CITY:
+            continue
+        pi = place_idx.get((g, k))
+        if pi is None:
+            pi = place_idx[(g, k)] = len(country)
+            country.append(cols["country_code"][i])
+            kind.append(k)
+            pop.append(int(cols["population"][i] or 0))
+            gid.append(g)
+            lat.append(cols["lat"][i])
+            lon.append(cols["lon"][i])
+            admin1.append(cols["admin1_code"][i])
+        index.setdefault(key, set()).add(pi)
+    # Keep per key the strongest candidate per (country, kind): enough to decide, much smaller.
+    compact: dict[str, tuple[int, ...]] = {}
+    for key, cands in index.items():
+        best: dict[tuple[str, int], int] = {}
+        for c in cands:
+            bk = (country[c], kind[c])
+            if bk not in best or pop[c] > pop[best[bk]]:
+                best[bk] = c
+        ordered = sorted(best.values(), key=lambda c: (kind[c], -pop[c]))
+        compact[key] = tuple(ordered[:12])
+    names = dict(con.sql("SELECT iso2, name FROM countries").fetchall())
+    capitals = {
+        (cc, name_key(cap))
+        for cc, cap in con.sql("SELECT iso2, capital FROM countries WHERE capital IS NOT NULL").fetchall()
+    }
+    return Gazetteer(compact, country, kind, pop, gid, lat, lon, admin1, sorted(cjk), names, capitals)
+
+
+def _cache_path(con, warehouse: str | None) -> Path | None:
+    if not warehouse or warehouse == ":memory:":
+        return None
+    from geosql.paths import models_dir
+
+    n = con.sql("SELECT (SELECT count(*) FROM places), (SELECT count(*) FROM place_names)").fetchall()[0]
+    return models_dir(warehouse) / f"gazetteer-v{GAZETTEER_VERSION}-{n[0]}-{n[1]}.pkl"
+
+
+def warehouse_path(con) -> str | None:
+    """File path of the database `con` is attached to (None for in-memory)."""
+    rows = con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def load_gazetteer(con) -> Gazetteer:
+    """The gazetteer for this warehouse, cached as a pickle beside it (rebuilt when data changes)."""
+    from geosql.errors import GeosqlError
+
+    if not con.sql("SELECT count(*) FROM places").fetchall()[0][0]:
+        raise GeosqlError("no reference data in this warehouse: run `geosql init` first")
+    path = _cache_path(con, warehouse_path(con))
+    if path is not None and path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    gaz = build_gazetteer(con)
+    if path is not None:
+        for old in path.parent.glob("gazetteer-*.pkl"):
+            old.unlink()
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(gaz, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    return gaz
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+@dataclass
+class Mention:
+    text: str
+    start: int
+    end: int
+    key: str
+    candidates: tuple[int, ...]
+    scores: dict[str, float] = field(default_factory=dict)   # country -> support
+    best: dict[str, int] = field(default_factory=dict)       # country -> candidate index
+
+
+@dataclass
+class Parse:
+    country_code: str | None
+    confidence: float
+    mention: str | None
+    mentions: list[Mention]
+
+
+def _fix_mojibake(text: str) -> str:
+    if "Ã" in text or "Â" in text or "â€" in text:
+        import ftfy
+
+        return ftfy.fix_text(text)
+    return text
+
+
+class Geoparser:
+    """Caption text -> Parse. Pure Python over an in-memory Gazetteer; no database access."""
+
+    def __init__(self, gaz: Gazetteer, threshold: float | None = None,
+                 weights: tuple[list[float], float, float] | None = None):
+        self.g = gaz
+        w, b, t = weights or _load_weights()
+        self.weights, self.bias = w, b
+        self.threshold = t if threshold is None else threshold
+
+    # -- extract
+    def mentions(self, text: str) -> tuple[list[Mention], list[tuple[str, int, int]]]:
+        toks = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        keys = [norm_token(t[0]) for t in toks]
+        index = self.g.index
+        out: list[Mention] = []
+        i, n = 0, len(toks)
+        while i < n:
+            for size in range(min(MAX_NGRAM, n - i), 0, -1):
+                key = keys[i] if size == 1 else " ".join(keys[i : i + size])
+                cands = index.get(key)
+                if cands:
+                    s, e = toks[i][1], toks[i + size - 1][2]
+                    out.append(Mention(text[s:e], s, e, key, cands))
+                    i += size
+                    break
+            else:
+                i += 1
+        if _CJK.search(text):
+            low = text.lower()
+            taken = [(m.start, m.end) for m in out]
+            for end, key in self.g.cjk_automaton().iter_long(low):
+                s = end - len(key) + 1
+                if not any(a < end + 1 and s < b for a, b in taken):
+                    out.append(Mention(text[s : end + 1], s, end + 1, key, index[key]))
+        return out, toks
+
+    # -- features and prediction
+    def candidates(self, text: str | None) -> tuple[list[Mention], list[tuple[Mention, str, list[float]]]]:
+        """Mentions, and one feature vector per (mention, candidate country)."""
+        if not text:
+            return [], []
+        text = _fix_mojibake(text)
+        ments, toks = self.mentions(text)
+        self._abbreviations(text, toks, ments)
+        if not ments:
+            return ments, []
+        g = self.g
+        words = [t[0] for t in toks if t[0][:1].isalpha()]
+        n_cap = sum(1 for w in words if w[0].isupper())
+        cap_info = bool(words) and 0 < n_cap <= 0.6 * len(words) and not text.isupper()
+        low_words = {norm_token(w) for w in words}
+        place_cue = bool(low_words & PLACE_CUES)
+        tok_index = {t[1]: j for j, t in enumerate(toks)}
+        spans = {(m.start, m.end) for m in ments}
+        # Countries supported by country/division mentions, and by any mention.
+        strong: dict[str, int] = {}
+        anyc: dict[str, int] = {}
+        for m in ments:
+            cs = {g.country[c] for c in m.candidates}
+            for c in cs:
+                anyc[c] = anyc.get(c, 0) + 1
+            for c in m.candidates:
+                if g.kind[c] in (COUNTRY, ADMIN1) or m.key.endswith("#abbr"):
+                    strong[g.country[c]] = strong.get(g.country[c], 0) + 1
+        rows: list[tuple[Mention, str, list[float]]] = []
+        seen: set[tuple[str, str]] = set()
+        for m in ments:
+            j = tok_index.get(m.start)
+            prev_tok = toks[j - 1][0] if j else ""
+            prev_end = toks[j - 1][2] if j else 0
+            jn = j + m.key.count(" ") + 1 if j is not None else None
+            next_tok = toks[jn][0] if jn is not None and jn < len(toks) else ""
+            between_prev = text[prev_end : m.start] if j else ""
+            is_cap = m.text[:1].isupper()
+            sent_start = j == 0 or bool(between_prev.strip(" \"'(") and between_prev.strip()[-1:] in ".!?:|-")
+            z = zipf(m.key) if not (_CJK.search(m.key) or m.key.endswith("#abbr")) else 0.0
+            n_tok = m.key.count(" ") + 1
+            prep = norm_token(prev_tok) in PREPOSITIONS and "," not in between_prev
+            adj_cap = bool(
+                cap_info
+                and (
+                    (prev_tok[:1].isupper() and between_prev == " " and (toks[j - 1][1], toks[j - 1][2]) not in spans)
+                    or (next_tok[:1].isupper() and norm_token(next_tok) not in PLACE_TYPES)
+                )
+            )
+            next_type = norm_token(next_tok) in PLACE_TYPES
+            # Score every candidate country of this mention.
+            by_country: dict[str, int] = {}
+            for c in m.candidates:
+                cc = g.country[c]
+                if cc not in by_country or (g.kind[c], -g.pop[c]) < (g.kind[by_country[cc]], -g.pop[by_country[cc]]):
+                    by_country[cc] = c
+            pops = sorted((g.pop[c] for c in by_country.values()), reverse=True)
+            for cc, c in by_country.items():
+                if (m.key, cc) in seen:
+                    continue
+                seen.add((m.key, cc))
+                k = g.kind[c]
+                abbr = m.key.endswith("#abbr")
+                lp = math.log10(g.pop[c] + 1) if k == CITY else 0.0
+                top_pop = k == CITY and g.pop[c] >= pops[0]
+                city = k == CITY
+                cap_mixed = cap_info and is_cap
+                x = [
+                    1.0 if k == COUNTRY and not abbr else 0.0,
+                    1.0 if k == COUNTRY and z >= 4.3 and not cap_mixed else 0.0,
+                    1.0 if k == DEMONYM else 0.0,
+                    1.0 if k == ADMIN1 and cc == "US" else 0.0,
+                    1.0 if k == ADMIN1 and cc != "US" else 0.0,
+                    1.0 if k == ADMIN1 and z >= 4.0 else 0.0,
+                    1.0 if city else 0.0,
+                    lp,
+                    1.0 if city and g.pop[c] >= 100_000 else 0.0,
+                    1.0 if city and g.pop[c] >= 1_000_000 else 0.0,
+                    1.0 if city and (cc, m.key) in g.capitals else 0.0,
+                    z if city else 0.0,
+                    1.0 if city and z >= 4.0 else 0.0,
+                    1.0 if city and z >= 3.0 and not cap_mixed else 0.0,
+                    (m.scores.get(cc, 0.0) / 2.5) if abbr else 0.0,
+                    min(n_tok, 3) - 1.0,
+                    1.0 if len(m.key) <= 4 else 0.0,
+                    1.0 if cap_mixed else 0.0,
+                    1.0 if cap_info and not is_cap else 0.0,
+                    1.0 if sent_start else 0.0,
+                    1.0 if prep else 0.0,
+                    1.0 if place_cue else 0.0,
+                    1.0 if adj_cap else 0.0,
+                    1.0 if next_type else 0.0,
+                    min(strong.get(cc, 0) - (1 if k in (COUNTRY, ADMIN1) or abbr else 0), 2),
+                    min(anyc.get(cc, 0) - 1, 3),
+                    1.0 / len(by_country),
+                    1.0 if top_pop else 0.0,
+                    1.0 if _CJK.search(m.key) or not m.key.isascii() else 0.0,
+                ]
+                rows.append((m, cc, x))
+        return ments, rows
+
+    def parse(self, text: str | None) -> Parse:
+        ments, rows = self.candidates(text)
+        w, b = self.weights, self.bias
+        prob: dict[str, float] = {}
+        best: dict[str, tuple[float, Mention]] = {}
+        for m, cc, x in rows:
+            p = 1.0 / (1.0 + math.exp(-(b + sum(wi * xi for wi, xi in zip(w, x, strict=True)))))
+            m.scores[cc] = max(p, m.scores.get(cc, 0.0))
+            prob[cc] = max(p, prob.get(cc, 0.0))
+            if cc not in best or p > best[cc][0]:
+                best[cc] = (p, m)
+        for m in ments:
+            for cc in list(m.best):
+                if cc not in m.scores:
+                    del m.best[cc]
+            for c in m.candidates:
+                cc = self.g.country[c]
+                if cc in m.scores and cc not in m.best:
+                    m.best[cc] = c
+        if not prob:
+            return Parse(None, 1.0, None, ments)
+        win = max(prob, key=prob.get)
+        p = prob[win]
+        if p < self.threshold:
+            return Parse(None, round(1.0 - p, 4), best[win][1].text, ments)
+        return Parse(win, round(p, 4), best[win][1].text, ments)
+
+    def _abbreviations(self, text: str, toks: list, ments: list[Mention]) -> None:
+        """'Austin, TX', 'Toronto, ON', 'TX 78701': state/province codes after a comma."""
+        g = self.g
+        for j in range(1, len(toks)):
+            tok, s, e = toks[j]
+            if not (tok.isupper() and 2 <= len(tok) <= 3):
+                continue
+            prev_end = toks[j - 1][2]
+            between = text[prev_end:s]
+            after_zip = j + 1 < len(toks) and _ZIP.match(toks[j + 1][0])
+            if "," not in between and not after_zip:
+                continue
+            cc = None
+            if tok in US_STATES:
+                cc = "US"
+            elif tok in CA_PROVINCES:
+                cc = "CA"
+            elif tok in AU_STATES and "," in between:
+                cc = "AU"
+            if cc is None or any(m.start <= s < m.end for m in ments):
+                continue
+            cands = g.index.get(name_key(g.country_names.get(cc, "")), ())
+            idx = next((c for c in cands if g.country[c] == cc), None)
+            if idx is None:
+                continue
+            prev_is_place = any(m.end == prev_end for m in ments)
+            m = Mention(tok, s, e, f"{tok.lower()}#abbr", (idx,))
+            m.scores = {cc: 2.5 if (prev_is_place or after_zip) else 1.2}
+            ments.append(m)
+
+
+PLACE_CUES = {
+    "town", "village", "city", "district", "province", "region", "population", "capital",
+    "located", "county", "governorate", "municipality", "prefecture", "commune", "suburb",
+    "neighbourhood", "neighborhood", "downtown", "census", "inhabitants", "km", "kilometres",
+    "kilometers", "miles", "north", "south", "east", "west", "border", "river", "valley", "coast",
+}
+PREPOSITIONS = {"in", "at", "from", "near", "to", "visit", "visiting", "around", "outside", "across", "into", "toward", "towards", "via", "of"}
+PLACE_TYPES = {
+    "city", "county", "island", "islands", "beach", "lake", "river", "valley", "bay", "state",
+    "province", "district", "town", "village", "park", "mountains", "harbour", "harbor", "coast",
+    "street", "road", "avenue", "airport", "region", "peninsula", "falls",
+}
+FEATURES = [
+    "country", "country_common_word", "demonym", "us_state", "admin1", "admin1_common_word",
+    "city", "city_log_pop", "city_pop_100k", "city_pop_1m", "city_capital", "city_zipf",
+    "city_common_word", "city_common_uncapitalised", "abbreviation", "n_tokens", "short",
+    "cap_in_mixed", "lower_in_mixed", "sentence_start", "preposition", "place_cue",
+    "adjacent_capital", "next_is_place_type", "supported_by_division", "supported_by_mentions",
+    "one_over_n_countries", "most_populous", "non_latin",
+]
+
+
+def _load_weights() -> tuple[list[float], float, float]:
+    import json
+
+    f = Path(__file__).with_name("geoparse_model.json")
+    if not f.exists():
+        return [0.0] * len(FEATURES), 0.0, 0.5
+    d = json.loads(f.read_text())
+    if d["features"] != FEATURES:
+        raise RuntimeError(f"{f} was trained with other features: retrain with scripts/train_geoparser.py")
+    return d["coef"], d["intercept"], d["threshold"]
+
+
+def _default_threshold() -> float:
+    try:
+        return _load_weights()[2]
+    except RuntimeError:
+        return 0.5
+
+
+# ------------------------------------------------------------------------------ stage + UDF
+
+_parsers: dict[str, Geoparser] = {}
+
+
+def geoparser_for(con, threshold: float | None = None) -> Geoparser:
+    key = f"{warehouse_path(con)}:{threshold}"
+    if key not in _parsers:
+        _parsers[key] = Geoparser(load_gazetteer(con), threshold)
+    return _parsers[key]
+
+
+def _setup(con, cfg: dict) -> Geoparser:
+    return geoparser_for(con, cfg["threshold"])
+
+
+def _process(gp: Geoparser, batch: pa.Table, cfg: dict) -> BatchResult:
+    method = cfg["method"]
+    ids = batch["caption_id"].to_pylist()
+    texts = batch["text"].to_pylist()
+    pred = {"caption_id": [], "method": [], "country_code": [], "confidence": [], "evidence": []}
+    men = {k: [] for k in ("caption_id", "method", "mention", "start_pos", "end_pos", "geonameid",
+                           "country_code", "lat", "lon", "score")}
+    errors = []
+    g = gp.g
+    for cid, text in zip(ids, texts, strict=True):
+        try:
+            r = gp.parse(text)
+        except Exception as e:  # one bad caption never stops the run
+            errors.append((cid, type(e).__name__, str(e)))
+            continue
+        pred["caption_id"].append(cid)
+        pred["method"].append(method)
+        pred["country_code"].append(r.country_code)
+        pred["confidence"].append(round(r.confidence, 4))
+        pred["evidence"].append(r.mention)
+        for m in r.mentions:
+            if not m.scores:
+                continue
+            top = max(m.scores, key=m.scores.get)
+            i = m.best[top]
+            men["caption_id"].append(cid)
+            men["method"].append(method)
+            men["mention"].append(m.text)
+            men["start_pos"].append(m.start)
+            men["end_pos"].append(m.end)
+            men["geonameid"].append(g.gid[i])
+            men["country_code"].append(top)
+            men["lat"].append(g.lat[i])
+            men["lon"].append(g.lon[i])
+            men["score"].append(round(m.scores[top], 4))
+    return BatchResult(
+        {"geo_predictions": pa.table(pred), "geo_mentions": pa.table(men)}, errors=errors
+    )
+
+
+registry.stage(
+    Stage(
+        name="geoparse",
+        description="Offline geoparser: caption -> country over GeoNames (method 'offline').",
+        inputs="SELECT caption_id, text FROM captions",
+        done="SELECT caption_id FROM geo_predictions WHERE method = {method} AND config_key = $config_key",
+        outputs={"geo_predictions": "method = {method}", "geo_mentions": "method = {method}"},
+        process=_process,
+        setup=_setup,
+        defaults={"method": "offline", "threshold": _default_threshold()},
+        version=GAZETTEER_VERSION,
+        batch_size=5000,
+    )
+)
