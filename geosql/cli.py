@@ -66,6 +66,10 @@ def init(ctx: click.Context, skip_refdata: bool) -> None:
         if not skip_refdata:
             for line in refdata.load_defaults(con, only_missing=True):
                 click.echo(line)
+            from udfs.gazetteer import load_gazetteer
+
+            load_gazetteer(con)
+            click.echo("gazetteer index ready")
     click.echo(f"warehouse ready: {_warehouse(ctx)}")
 
 

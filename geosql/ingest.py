@@ -186,7 +186,7 @@ def _one_line(e: Exception) -> str:
         line = raw.strip()
         if not line:
             continue
-        if line.startswith(("Possible fixes", "* ", "file =", "LINE ", "^")):
+        if line.startswith(("Possible fixes", "The search space", "* ", "file =", "LINE ", "^")):
             break
         if line.startswith("Original Line:"):
             line = line[:100]
@@ -330,7 +330,8 @@ def ingest(
                 f" s.url, s.image_path, s.source_file FROM {STAGE} s"
                 " WHERE NOT EXISTS (SELECT 1 FROM captions c WHERE c.caption_id = s.caption_id)"
             ).fetchone()[0]
-            summary.entities_added = _tag_entities(con, patterns, entity_col is not None)
+            seen = summary.captions_added < summary.rows_read - summary.duplicates_in_input
+            summary.entities_added = _tag_entities(con, patterns, entity_col is not None, seen)
             con.commit()
         except BaseException:
             con.rollback()
@@ -366,30 +367,35 @@ def _check_and_dedup(
 
 
 def _tag_entities(
-    con: duckdb.DuckDBPyConnection, patterns: dict[str, str], from_col: bool
+    con: duckdb.DuckDBPyConnection, patterns: dict[str, str], from_col: bool, seen: bool
 ) -> dict[str, int]:
-    """Insert (caption_id, entity) pairs not yet present; return entity -> tags added."""
-    parts = [
-        f"SELECT caption_id, {literal(e)} AS entity FROM {STAGE}"
-        f" WHERE regexp_matches(text, {literal(p)})"
-        for e, p in patterns.items()
-    ]
-    if from_col:
-        parts.append(
-            f"SELECT caption_id, lower(trim(regexp_replace(entity_raw, '\\s+', ' ', 'g')))"
-            f" AS entity FROM {STAGE} WHERE nullif(trim(entity_raw), '') IS NOT NULL"
-        )
-    if not parts:
-        return {}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _geosql_tags AS SELECT DISTINCT t.caption_id, t.entity"
-        f" FROM ({' UNION ALL '.join(parts)}) t WHERE NOT EXISTS (SELECT 1 FROM caption_entities"
-        " e WHERE e.caption_id = t.caption_id AND e.entity = t.entity)"
+    """Insert the (caption_id, entity) pairs not yet present; return entity -> tags added.
+
+    seen: some input captions were already in the warehouse (their tags may exist). Otherwise
+    word entities cannot collide with existing tags, and one INSERT per entity needs no anti-join.
+    """
+    absent = (
+        " AND NOT EXISTS (SELECT 1 FROM caption_entities e"
+        " WHERE e.caption_id = t.caption_id AND e.entity = t.entity)"
     )
-    con.execute("INSERT INTO caption_entities SELECT caption_id, entity FROM _geosql_tags")
-    counts = dict(con.execute("SELECT entity, count(*) FROM _geosql_tags GROUP BY 1").fetchall())
-    con.execute("DROP TABLE _geosql_tags")
-    return {e: counts.get(e, 0) for e in patterns} | counts
+    counts = {}
+    for e, p in patterns.items():
+        counts[e] = con.execute(
+            f"INSERT INTO caption_entities SELECT * FROM (SELECT caption_id, {literal(e)} AS entity"
+            f" FROM {STAGE} WHERE regexp_matches(text, {literal(p)})) t"
+            f" WHERE TRUE{absent if seen else ''}"
+        ).fetchone()[0]
+    if from_col:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _geosql_tags AS SELECT * FROM (SELECT caption_id,"
+            " lower(trim(regexp_replace(entity_raw, '\\s+', ' ', 'g'))) AS entity FROM"
+            f" {STAGE} WHERE nullif(trim(entity_raw), '') IS NOT NULL) t WHERE TRUE{absent}"
+        )
+        con.execute("INSERT INTO caption_entities SELECT caption_id, entity FROM _geosql_tags")
+        for e, n in con.execute("SELECT entity, count(*) FROM _geosql_tags GROUP BY 1").fetchall():
+            counts[e] = counts.get(e, 0) + n
+        con.execute("DROP TABLE _geosql_tags")
+    return counts
 
 
 @click.command("ingest")

@@ -22,6 +22,7 @@ class Udf:
     parameters: list[str]
     return_type: str
     options: dict[str, Any] = field(default_factory=dict)
+    factory: bool = False  # fn(con) -> the function, bound to the warehouse it is registered on
 
 
 @dataclass
@@ -74,11 +75,18 @@ class Registry:
         self.commands: list[Any] = []
         self._loaded = False
 
-    def udf(self, name: str, parameters: list[str], return_type: str, **options: Any):
-        """Decorator: register `fn` as a DuckDB scalar function `name`."""
+    def udf(
+        self, name: str, parameters: list[str], return_type: str, *, factory: bool = False,
+        **options: Any,
+    ):
+        """Decorator: register `fn` as a DuckDB scalar function `name`.
+
+        With factory=True, `fn(con)` is called at registration and returns the function (for
+        UDFs that need to know their warehouse, e.g. to find a cached index).
+        """
 
         def deco(fn: Callable) -> Callable:
-            self.udfs[name] = Udf(name, fn, parameters, return_type, options)
+            self.udfs[name] = Udf(name, fn, parameters, return_type, options, factory)
             return fn
 
         return deco
@@ -121,7 +129,15 @@ class Registry:
                 con.remove_function(u.name)
             except Exception:
                 pass
-            con.create_function(u.name, u.fn, u.parameters, u.return_type, **u.options)
+            import duckdb
+
+            def typ(t: Any) -> Any:
+                return duckdb.sqltype(t) if isinstance(t, str) else t
+
+            fn = u.fn(con) if u.factory else u.fn
+            con.create_function(
+                u.name, fn, [typ(p) for p in u.parameters], typ(u.return_type), **u.options
+            )
 
 
 registry = Registry()

@@ -203,7 +203,7 @@ def run_stage(
     status, message = "done", None
     try:
         state = stage.setup(con, cfg) if total else None
-        reader = con.cursor().execute(q, params) if total else None
+        reader = con.cursor().sql(q, params=params) if total else None
         show = sys.stderr.isatty() if progress is None else progress
         with click.progressbar(
             length=total, label=f"{name} [{ckey[:8]}]", file=sys.stderr if show else _Null()

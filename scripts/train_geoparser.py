@@ -55,7 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse", default="warehouse/geosql.duckdb")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--C", type=float, default=0.5)
+    ap.add_argument("--C", type=float, default=2.0)
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 

@@ -2,9 +2,10 @@
 
 It answers what google-genai calls through `GOOGLE_GEMINI_BASE_URL`: generateContent,
 batchGenerateContent (inlined requests or an uploaded JSONL file), batches get/cancel, the
-two-step resumable file upload and file download. Answers come from a `reply(prompt, n)`
-function given by the test (n = how many times this prompt has been seen, from 1): it returns
-the answer text, an int HTTP status for an error, or (status, headers, body) for a custom error.
+two-step resumable file upload and file download. Answers come from a `reply(prompt, n, batch)`
+function given by the test (n = how many times this prompt has been seen, from 1; batch = asked
+inside a batch job): it returns the answer text, an int HTTP status for an error, or
+(status, headers, body) for a custom error.
 Every request is counted so tests can assert what was (not) sent.
 """
 
@@ -42,7 +43,7 @@ def prompt_text(request: dict) -> str:
 class GeminiServer:
     """Start with `with GeminiServer(reply) as srv:`; `srv.base_url` goes in the environment."""
 
-    def __init__(self, reply: Callable[[str, int], Reply]):
+    def __init__(self, reply: Callable[[str, int, bool], Reply]):
         self.reply = reply
         self.counts: Counter[str] = Counter()  # by kind: generate, batch_create, batch_get, ...
         self.seen: Counter[str] = Counter()  # by prompt (generateContent and batch requests)
@@ -68,12 +69,12 @@ class GeminiServer:
         self.httpd.server_close()
 
     # -- model behaviour -------------------------------------------------------------------
-    def answer(self, request: dict) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def answer(self, request: dict, batch: bool = False) -> tuple[int, dict[str, str], dict]:
         prompt = prompt_text(request)
         with self.lock:
             self.seen[prompt] += 1
             n = self.seen[prompt]
-        out = self.reply(prompt, n)
+        out = self.reply(prompt, n, batch)
         if isinstance(out, int):
             return out, {}, error_body(out)
         if isinstance(out, tuple):
@@ -94,7 +95,7 @@ class GeminiServer:
             return
         results = []
         for key, req in job["requests"]:
-            code, _, body = self.answer(req)
+            code, _, body = self.answer(req, batch=True)
             item: dict[str, Any] = {"response": body} if code == 200 else {"error": body["error"]}
             results.append((key, item))
         if job["file_input"]:

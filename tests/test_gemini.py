@@ -52,12 +52,12 @@ RETRY_INFO = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay":
 FAST = {"retry_base_s": 0.001, "retry_max_s": 0.05, "poll_s": 0.02, "max_retries": 3}
 
 
-def reply(prompt: str, n: int):
+def reply(prompt: str, n: int, batch: bool):
     if prompt.startswith("You find the primary location"):
         caption = prompt.split("Caption: ", 1)[1].rsplit("\nLocation:", 1)[0]
         return 500 if "Kyoto" in caption else EXTRACT[caption]
     loc = re.search(r'names the location "([^"]+)"', prompt).group(1)
-    if loc == "Buenos Aires" and n == 1:
+    if loc == "Buenos Aires" and n == 1 and not batch:
         return 429, {"Retry-After": "0"}, error_body(429, "quota", [RETRY_INFO])
     return PREDICT[loc]
 
@@ -128,7 +128,7 @@ def test_online_retries_errors_and_cache(cwh: Path, server: GeminiServer) -> Non
         _check_results(con)
         # extract: 5 distinct captions, Kyoto tried 1 + 3 retries; predict: 3 + one 429 retry
         assert server.counts["generate"] == (4 + 4) + (3 + 1)
-        kyoto = [p for p in server.generate_prompts if "Kyoto" in p]
+        kyoto = [p for p in server.generate_prompts if "Caption: Temple at dawn in Kyoto" in p]
         assert len(kyoto) == 4
         predict = next(p for p in server.generate_prompts if 'location "Paris, France"' in p)
         assert "Location: Paris, geotag: France" in predict
@@ -195,7 +195,7 @@ def test_missing_key_fails_before_any_work(cwh: Path, server: GeminiServer, monk
 
 
 def test_fatal_auth_error_stops_the_run(cwh: Path, monkeypatch) -> None:
-    with GeminiServer(lambda p, n: 403) as srv:
+    with GeminiServer(lambda p, n, b: 403) as srv:
         monkeypatch.setenv("GEMINI_API_KEY", "bad")
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", srv.base_url)
         with geosql.connect(cwh) as con, pytest.raises(GeosqlError, match="403"):
@@ -254,12 +254,13 @@ def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> 
             "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
             " VALUES (?, 'offline', ?, ?)",
             [("t:1", "FR", 0.95), ("t:2", None, 0.9), ("t:3", "AR", 0.3),
-             ("t:5", "YE", 0.8), ("t:6", "US", 0.99)],
+             ("t:5", "YE", 0.85), ("t:6", "US", 0.99)],
         )
         con.executemany(
-            "INSERT INTO geo_mentions (caption_id, method, mention, country_code)"
-            " VALUES (?, 'offline', ?, ?)",
-            [("t:5", "Dhamar", "YE"), ("t:5", "Dhamar", "IN"), ("t:1", "Paris", "FR")],
+            "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
+            " VALUES (?, 'offline', ?, ?, ?)",
+            [("t:5", "Dhamar", "YE", 0.85), ("t:5", "Dhamar", "IN", 0.6),
+             ("t:1", "Paris", "FR", 0.95), ("t:1", "The", "BR", 0.01)],  # noise: not counted
         )
         s = run_stage(con, "hybrid-geoparse", config=FAST)
         assert (s.rows_done, s.rows_failed) == (5, 0)

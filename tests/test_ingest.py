@@ -208,11 +208,13 @@ def test_entity_col_and_image_col(wh: Path, tmp_path: Path):
         ),
         (
             lambda d: write_csv(d / "noid.csv", ["text"], [["x"]]),
-            {"id_col": "key"},
-            r"noid\.csv: column 'key' \(--id-col\) not found",
+            {"id_col": "id"},
+            r"noid\.csv: column 'id' \(--id-col\) not found; columns: text$",
         ),
         (
-            lambda d: pq.write_table(pa.table({"text": [1, 2]}), d / "t.parquet") or d / "t.parquet",
+            lambda d: (
+                pq.write_table(pa.table({"text": [1, 2]}), d / "t.parquet") or d / "t.parquet"
+            ),
             {},
             r"t\.parquet: column 'text' \(--text-col\) has type BIGINT, expected text",
         ),
@@ -222,8 +224,10 @@ def test_entity_col_and_image_col(wh: Path, tmp_path: Path):
             r"s\.jsonl: column 'text' \(--text-col\) has type STRUCT",
         ),
         (
-            lambda d: pq.write_table(pa.table({"id": [1.5], "text": ["x"]}), d / "f.parquet")
-            or d / "f.parquet",
+            lambda d: (
+                pq.write_table(pa.table({"id": [1.5], "text": ["x"]}), d / "f.parquet")
+                or d / "f.parquet"
+            ),
             {"id_col": "id"},
             r"f\.parquet: column 'id' \(--id-col\) has type DOUBLE, expected text or integer",
         ),

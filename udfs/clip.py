@@ -435,7 +435,7 @@ clip_embed = registry.stage(
             "workers": -1,
         },
         key="item_id",
-        batch_size=4096,
+        batch_size=lambda cfg: 4096 if pick_device(cfg["device"]) == "cuda" else 512,
         runtime_keys=("image_root", "device", "model_batch", "workers"),
         extra="vision",
     )

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "4"
+GAZETTEER_VERSION = "6"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -34,33 +34,168 @@ KIND_NAMES = {COUNTRY: "country", DEMONYM: "demonym", ADMIN1: "admin1", CITY: "c
 # Regions and words that never locate a caption on their own (the labelling convention:
 # continents and vague regions are no place).
 VAGUE = {
-    "mediterranean", "caribbean", "scandinavia", "middle east", "far east", "near east",
-    "balkans", "the balkans", "baltic", "baltics", "sahara", "siberia", "patagonia", "arctic",
-    "antarctic", "tropics", "tropical", "oriental", "orient", "latin america", "central america",
-    "south america", "north america", "africa", "asia", "europe", "oceania", "australasia",
-    "eurasia", "antarctica", "southeast asia", "east asia", "south asia", "west africa",
-    "east africa", "western europe", "eastern europe", "the west", "pacific", "atlantic",
-    "indian ocean", "himalaya", "himalayas", "alps", "andes", "amazon", "nordic", "celtic",
-    "arab", "arabic", "latin", "hispanic", "asian", "african", "european", "western", "eastern",
-    "northern", "southern", "central", "north", "south", "east", "west", "world", "earth",
-    "international", "global", "new", "old", "city", "town", "village", "island", "lake",
-    "mountain", "river", "beach", "valley", "hill", "bay", "coast", "county", "state", "province",
+    "mediterranean",
+    "caribbean",
+    "scandinavia",
+    "middle east",
+    "far east",
+    "near east",
+    "balkans",
+    "the balkans",
+    "baltic",
+    "baltics",
+    "sahara",
+    "siberia",
+    "patagonia",
+    "arctic",
+    "antarctic",
+    "tropics",
+    "tropical",
+    "oriental",
+    "orient",
+    "latin america",
+    "central america",
+    "south america",
+    "north america",
+    "africa",
+    "asia",
+    "europe",
+    "oceania",
+    "australasia",
+    "eurasia",
+    "antarctica",
+    "southeast asia",
+    "east asia",
+    "south asia",
+    "west africa",
+    "east africa",
+    "western europe",
+    "eastern europe",
+    "the west",
+    "pacific",
+    "atlantic",
+    "indian ocean",
+    "himalaya",
+    "himalayas",
+    "alps",
+    "andes",
+    "amazon",
+    "nordic",
+    "celtic",
+    "arab",
+    "arabic",
+    "latin",
+    "hispanic",
+    "asian",
+    "african",
+    "european",
+    "western",
+    "eastern",
+    "northern",
+    "southern",
+    "central",
+    "north",
+    "south",
+    "east",
+    "west",
+    "world",
+    "earth",
+    "international",
+    "global",
+    "new",
+    "old",
+    "city",
+    "town",
+    "village",
+    "island",
+    "lake",
+    "mountain",
+    "river",
+    "beach",
+    "valley",
+    "hill",
+    "bay",
+    "coast",
+    "county",
+    "state",
+    "province",
 }
 
 US_STATES = {
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
-    "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
-    "VA", "WA", "WV", "WI", "WY", "DC",
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "DC",
 }
 # GeoNames admin1 codes of Canadian provinces -> postal abbreviations.
 CA_PROVINCES = {
-    "AB": "01", "BC": "02", "MB": "03", "NB": "04", "NL": "05", "NS": "07", "ON": "08",
-    "PE": "09", "QC": "10", "SK": "11", "YT": "12", "NT": "13", "NU": "14",
+    "AB": "01",
+    "BC": "02",
+    "MB": "03",
+    "NB": "04",
+    "NL": "05",
+    "NS": "07",
+    "ON": "08",
+    "PE": "09",
+    "QC": "10",
+    "SK": "11",
+    "YT": "12",
+    "NT": "13",
+    "NU": "14",
 }
 AU_STATES = {"NSW", "QLD", "VIC", "WA", "SA", "TAS", "ACT", "NT"}
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# Word characters plus the combining marks of scripts that use them inside words (Devanagari...).
+_TOKEN = re.compile(
+    r"(?:[^\W_]|[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff\u0e00-\u0e7f\u1000-\u109f])+"
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _ZIP = re.compile(r"^\d{5}$")
 
@@ -138,8 +273,10 @@ def build_gazetteer(con) -> Gazetteer:
     cjk: set[str] = set()
     for i in range(rows.num_rows):
         fc = cols["feature_code"][i] or ""
-        k = (COUNTRY if cols["lang"][i] != "demonym" else DEMONYM) if fc.startswith("PCL") else (
-            ADMIN1 if fc == "ADM1" else CITY
+        k = (
+            (COUNTRY if cols["lang"][i] != "demonym" else DEMONYM)
+            if fc.startswith("PCL")
+            else (ADMIN1 if fc == "ADM1" else CITY)
         )
         g = cols["geonameid"][i]
         key = name_key(cols["name"][i])
@@ -171,13 +308,22 @@ def build_gazetteer(con) -> Gazetteer:
             if bk not in best or pop[c] > pop[best[bk]]:
                 best[bk] = c
         ordered = sorted(best.values(), key=lambda c: (kind[c], -pop[c]))
-        compact[key] = tuple(ordered[:12])
+        # Everyday words ("ring", "oak", "spring") name many small places: keep those
+        # candidates only for big cities, so they cost nothing on ordinary text.
+        if not _CJK.search(key) and any(kind[c] == CITY for c in ordered) and zipf(key) >= 4.5:
+            ordered = [c for c in ordered if kind[c] != CITY or pop[c] >= 100_000]
+        if ordered:
+            compact[key] = tuple(ordered[:12])
     names = dict(con.sql("SELECT iso2, name FROM countries").fetchall())
     capitals = {
         (cc, name_key(cap))
-        for cc, cap in con.sql("SELECT iso2, capital FROM countries WHERE capital IS NOT NULL").fetchall()
+        for cc, cap in con.sql(
+            "SELECT iso2, capital FROM countries WHERE capital IS NOT NULL"
+        ).fetchall()
     }
-    return Gazetteer(compact, country, kind, pop, gid, lat, lon, admin1, sorted(cjk), names, capitals)
+    return Gazetteer(
+        compact, country, kind, pop, gid, lat, lon, admin1, sorted(cjk), names, capitals
+    )
 
 
 def _cache_path(con, warehouse: str | None) -> Path | None:
@@ -185,13 +331,17 @@ def _cache_path(con, warehouse: str | None) -> Path | None:
         return None
     from geosql.paths import models_dir
 
-    n = con.sql("SELECT (SELECT count(*) FROM places), (SELECT count(*) FROM place_names)").fetchall()[0]
+    n = con.sql(
+        "SELECT (SELECT count(*) FROM places), (SELECT count(*) FROM place_names)"
+    ).fetchall()[0]
     return models_dir(warehouse) / f"gazetteer-v{GAZETTEER_VERSION}-{n[0]}-{n[1]}.pkl"
 
 
 def warehouse_path(con) -> str | None:
     """File path of the database `con` is attached to (None for in-memory)."""
-    rows = con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    rows = con.sql(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
     return rows[0][0] if rows and rows[0][0] else None
 
 
@@ -226,8 +376,8 @@ class Mention:
     end: int
     key: str
     candidates: tuple[int, ...]
-    scores: dict[str, float] = field(default_factory=dict)   # country -> support
-    best: dict[str, int] = field(default_factory=dict)       # country -> candidate index
+    scores: dict[str, float] = field(default_factory=dict)  # country -> support
+    best: dict[str, int] = field(default_factory=dict)  # country -> candidate index
 
 
 @dataclass
@@ -249,8 +399,12 @@ def _fix_mojibake(text: str) -> str:
 class Geoparser:
     """Caption text -> Parse. Pure Python over an in-memory Gazetteer; no database access."""
 
-    def __init__(self, gaz: Gazetteer, threshold: float | None = None,
-                 weights: tuple[list[float], float, float] | None = None):
+    def __init__(
+        self,
+        gaz: Gazetteer,
+        threshold: float | None = None,
+        weights: tuple[list[float], float, float] | None = None,
+    ):
         self.g = gaz
         w, b, t = weights or _load_weights()
         self.weights, self.bias = w, b
@@ -284,7 +438,9 @@ class Geoparser:
         return out, toks
 
     # -- features and prediction
-    def candidates(self, text: str | None) -> tuple[list[Mention], list[tuple[Mention, str, list[float]]]]:
+    def candidates(
+        self, text: str | None
+    ) -> tuple[list[Mention], list[tuple[Mention, str, list[float]]]]:
         """Mentions, and one feature vector per (mention, candidate country)."""
         if not text:
             return [], []
@@ -320,15 +476,24 @@ class Geoparser:
             jn = j + m.key.count(" ") + 1 if j is not None else None
             next_tok = toks[jn][0] if jn is not None and jn < len(toks) else ""
             between_prev = text[prev_end : m.start] if j else ""
-            is_cap = m.text[:1].isupper()
-            sent_start = j == 0 or bool(between_prev.strip(" \"'(") and between_prev.strip()[-1:] in ".!?:|-")
+            latin = m.text[:1].lower() != m.text[:1].upper()
+            # Scripts without case (CJK, Devanagari, Arabic...) look like a capitalised name.
+            is_cap = m.text[:1].isupper() or not latin
+            cap_info_m = cap_info or not latin
+            sent_start = j == 0 or bool(
+                between_prev.strip(" \"'(") and between_prev.strip()[-1:] in ".!?:|-"
+            )
             z = zipf(m.key) if not (_CJK.search(m.key) or m.key.endswith("#abbr")) else 0.0
             n_tok = m.key.count(" ") + 1
             prep = norm_token(prev_tok) in PREPOSITIONS and "," not in between_prev
             adj_cap = bool(
                 cap_info
                 and (
-                    (prev_tok[:1].isupper() and between_prev == " " and (toks[j - 1][1], toks[j - 1][2]) not in spans)
+                    (
+                        prev_tok[:1].isupper()
+                        and between_prev == " "
+                        and (toks[j - 1][1], toks[j - 1][2]) not in spans
+                    )
                     or (next_tok[:1].isupper() and norm_token(next_tok) not in PLACE_TYPES)
                 )
             )
@@ -337,7 +502,10 @@ class Geoparser:
             by_country: dict[str, int] = {}
             for c in m.candidates:
                 cc = g.country[c]
-                if cc not in by_country or (g.kind[c], -g.pop[c]) < (g.kind[by_country[cc]], -g.pop[by_country[cc]]):
+                if cc not in by_country or (g.kind[c], -g.pop[c]) < (
+                    g.kind[by_country[cc]],
+                    -g.pop[by_country[cc]],
+                ):
                     by_country[cc] = c
             pops = sorted((g.pop[c] for c in by_country.values()), reverse=True)
             for cc, c in by_country.items():
@@ -349,7 +517,7 @@ class Geoparser:
                 lp = math.log10(g.pop[c] + 1) if k == CITY else 0.0
                 top_pop = k == CITY and g.pop[c] >= pops[0]
                 city = k == CITY
-                cap_mixed = cap_info and is_cap
+                cap_mixed = cap_info_m and is_cap
                 x = [
                     1.0 if k == COUNTRY and not abbr else 0.0,
                     1.0 if k == COUNTRY and z >= 4.3 and not cap_mixed else 0.0,
@@ -369,7 +537,7 @@ class Geoparser:
                     min(n_tok, 3) - 1.0,
                     1.0 if len(m.key) <= 4 else 0.0,
                     1.0 if cap_mixed else 0.0,
-                    1.0 if cap_info and not is_cap else 0.0,
+                    1.0 if cap_info_m and not is_cap else 0.0,
                     1.0 if sent_start else 0.0,
                     1.0 if prep else 0.0,
                     1.0 if place_cue else 0.0,
@@ -443,24 +611,114 @@ class Geoparser:
 
 
 PLACE_CUES = {
-    "town", "village", "city", "district", "province", "region", "population", "capital",
-    "located", "county", "governorate", "municipality", "prefecture", "commune", "suburb",
-    "neighbourhood", "neighborhood", "downtown", "census", "inhabitants", "km", "kilometres",
-    "kilometers", "miles", "north", "south", "east", "west", "border", "river", "valley", "coast",
+    "town",
+    "village",
+    "city",
+    "district",
+    "province",
+    "region",
+    "population",
+    "capital",
+    "located",
+    "county",
+    "governorate",
+    "municipality",
+    "prefecture",
+    "commune",
+    "suburb",
+    "neighbourhood",
+    "neighborhood",
+    "downtown",
+    "census",
+    "inhabitants",
+    "km",
+    "kilometres",
+    "kilometers",
+    "miles",
+    "north",
+    "south",
+    "east",
+    "west",
+    "border",
+    "river",
+    "valley",
+    "coast",
 }
-PREPOSITIONS = {"in", "at", "from", "near", "to", "visit", "visiting", "around", "outside", "across", "into", "toward", "towards", "via", "of"}
+PREPOSITIONS = {
+    "in",
+    "at",
+    "from",
+    "near",
+    "to",
+    "visit",
+    "visiting",
+    "around",
+    "outside",
+    "across",
+    "into",
+    "toward",
+    "towards",
+    "via",
+    "of",
+}
 PLACE_TYPES = {
-    "city", "county", "island", "islands", "beach", "lake", "river", "valley", "bay", "state",
-    "province", "district", "town", "village", "park", "mountains", "harbour", "harbor", "coast",
-    "street", "road", "avenue", "airport", "region", "peninsula", "falls",
+    "city",
+    "county",
+    "island",
+    "islands",
+    "beach",
+    "lake",
+    "river",
+    "valley",
+    "bay",
+    "state",
+    "province",
+    "district",
+    "town",
+    "village",
+    "park",
+    "mountains",
+    "harbour",
+    "harbor",
+    "coast",
+    "street",
+    "road",
+    "avenue",
+    "airport",
+    "region",
+    "peninsula",
+    "falls",
 }
 FEATURES = [
-    "country", "country_common_word", "demonym", "us_state", "admin1", "admin1_common_word",
-    "city", "city_log_pop", "city_pop_100k", "city_pop_1m", "city_capital", "city_zipf",
-    "city_common_word", "city_common_uncapitalised", "abbreviation", "n_tokens", "short",
-    "cap_in_mixed", "lower_in_mixed", "sentence_start", "preposition", "place_cue",
-    "adjacent_capital", "next_is_place_type", "supported_by_division", "supported_by_mentions",
-    "one_over_n_countries", "most_populous", "non_latin",
+    "country",
+    "country_common_word",
+    "demonym",
+    "us_state",
+    "admin1",
+    "admin1_common_word",
+    "city",
+    "city_log_pop",
+    "city_pop_100k",
+    "city_pop_1m",
+    "city_capital",
+    "city_zipf",
+    "city_common_word",
+    "city_common_uncapitalised",
+    "abbreviation",
+    "n_tokens",
+    "short",
+    "cap_in_mixed",
+    "lower_in_mixed",
+    "sentence_start",
+    "preposition",
+    "place_cue",
+    "adjacent_capital",
+    "next_is_place_type",
+    "supported_by_division",
+    "supported_by_mentions",
+    "one_over_n_countries",
+    "most_populous",
+    "non_latin",
 ]
 
 
@@ -472,7 +730,9 @@ def _load_weights() -> tuple[list[float], float, float]:
         return [0.0] * len(FEATURES), 0.0, 0.5
     d = json.loads(f.read_text())
     if d["features"] != FEATURES:
-        raise RuntimeError(f"{f} was trained with other features: retrain with scripts/train_geoparser.py")
+        raise RuntimeError(
+            f"{f} was trained with other features: retrain with scripts/train_geoparser.py"
+        )
     return d["coef"], d["intercept"], d["threshold"]
 
 
@@ -504,8 +764,21 @@ def _process(gp: Geoparser, batch: pa.Table, cfg: dict) -> BatchResult:
     ids = batch["caption_id"].to_pylist()
     texts = batch["text"].to_pylist()
     pred = {"caption_id": [], "method": [], "country_code": [], "confidence": [], "evidence": []}
-    men = {k: [] for k in ("caption_id", "method", "mention", "start_pos", "end_pos", "geonameid",
-                           "country_code", "lat", "lon", "score")}
+    men = {
+        k: []
+        for k in (
+            "caption_id",
+            "method",
+            "mention",
+            "start_pos",
+            "end_pos",
+            "geonameid",
+            "country_code",
+            "lat",
+            "lon",
+            "score",
+        )
+    }
     errors = []
     g = gp.g
     for cid, text in zip(ids, texts, strict=True):
@@ -537,6 +810,38 @@ def _process(gp: Geoparser, batch: pa.Table, cfg: dict) -> BatchResult:
     return BatchResult(
         {"geo_predictions": pa.table(pred), "geo_mentions": pa.table(men)}, errors=errors
     )
+
+
+@registry.udf(
+    "geoparse",
+    ["VARCHAR"],
+    "STRUCT(country_code VARCHAR, confidence DOUBLE, mention VARCHAR)",
+    factory=True,
+)
+def _geoparse_udf_factory(con):
+    """geoparse(text) -> {country_code, confidence, mention}: the offline geoparser in SQL.
+
+    Uses the gazetteer cached beside the warehouse (built by `geosql init` or a geoparse run).
+    """
+    path = warehouse_path(con)
+    try:
+        cache = _cache_path(con, path)
+    except Exception:  # tables missing (read-only old file...): fail at call time instead
+        cache = None
+    state: dict[str, Geoparser] = {}
+
+    def geoparse(text: str) -> dict:
+        if "gp" not in state:
+            if cache is None or not cache.exists():
+                raise RuntimeError(
+                    "geoparse(): no gazetteer for this warehouse yet; run `geosql init` first"
+                )
+            with cache.open("rb") as f:
+                state["gp"] = Geoparser(pickle.load(f))
+        r = state["gp"].parse(text)
+        return {"country_code": r.country_code, "confidence": r.confidence, "mention": r.mention}
+
+    return geoparse
 
 
 registry.stage(

@@ -91,7 +91,9 @@ def extract_prompt(caption: str) -> str:
     return EXTRACT_PROMPT.format(caption=" ".join(str(caption).split()))
 
 
-def predict_prompt(caption: str, location: str, candidates: list[dict], names: dict[str, str]) -> str:
+def predict_prompt(
+    caption: str, location: str, candidates: list[dict], names: dict[str, str]
+) -> str:
     lines, seen = [], set()
     for c in candidates:
         country = names.get(c.get("country_code") or "", c.get("country_code") or "unknown")
@@ -120,7 +122,13 @@ def _clean(raw: str | None) -> str:
         return ""
     text = raw.strip().splitlines()[0].strip() if raw.strip() else ""
     text = re.sub(r"^(location|country|answer)\s*:\s*", "", text, flags=re.I)
-    return text.strip().strip("\"'`*").strip().rstrip(".").strip()
+    prev = None
+    while prev != text:
+        prev = text
+        text = text.strip().strip("\"'`*").strip()
+        if text.endswith(".") and not re.search(r"\b\w\.\w\.$", text):
+            text = text[:-1]
+    return text
 
 
 def parse_location(raw: str | None) -> str | None:
@@ -243,19 +251,17 @@ class CallStore:
             out.setdefault(job, set()).add(h)
         return out
 
-    def add_job(self, name: str, phase: str, source: str, state: str, prompts: dict[str, str]) -> None:
+    def add_job(
+        self, name: str, phase: str, source: str, state: str, prompts: dict[str, str]
+    ) -> None:
         self.cur.begin()
         self.cur.execute(
             "INSERT INTO llm_batch_jobs (job_name, model, config, phase, source, n_requests,"
             " state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now())",
             [name, self.model, self.config, phase, source, len(prompts), state],
         )
-        self.cur.register(
-            "_llm_req", pa.table({"h": list(prompts), "p": list(prompts.values())})
-        )
-        self.cur.execute(
-            "INSERT INTO llm_batch_requests SELECT ?, h, p FROM _llm_req", [name]
-        )
+        self.cur.register("_llm_req", pa.table({"h": list(prompts), "p": list(prompts.values())}))
+        self.cur.execute("INSERT INTO llm_batch_requests SELECT ?, h, p FROM _llm_req", [name])
         self.cur.unregister("_llm_req")
         self.cur.commit()
 
@@ -265,7 +271,9 @@ class CallStore:
         ).fetchall()
         return dict(rows)
 
-    def update_job(self, name: str, state: str, *, ingested: bool = False, error: str | None = None) -> None:
+    def update_job(
+        self, name: str, state: str, *, ingested: bool = False, error: str | None = None
+    ) -> None:
         self.cur.execute(
             "UPDATE llm_batch_jobs SET state = ?, ingested = ingested OR ?, error = coalesce(?, error),"
             " updated = now() WHERE job_name = ?",
@@ -349,11 +357,7 @@ def _text_and_usage(resp: Any) -> tuple[str, int, int]:
         return obj
 
     parts = g(g(resp, "candidates") and g(resp, "candidates")[0], "content", "parts") or []
-    text = "".join(
-        g(p, "text") or ""
-        for p in parts
-        if not g(p, "thought")
-    )
+    text = "".join(g(p, "text") or "" for p in parts if not g(p, "thought"))
     um = g(resp, "usageMetadata") if isinstance(resp, dict) else g(resp, "usage_metadata")
     if isinstance(resp, dict):
         t_in = g(um, "promptTokenCount") or 0
@@ -486,7 +490,7 @@ class Engine:
             "tokens_out": t_out,
             "cost_usd": cost,
             "llm_requests": len(fresh),
-            "llm_cache_hits": len(calls) - len(fresh),
+            "llm_cache_hits": sum(1 for c in calls if not c.fresh and c.text is not None),
         }
 
     # online
@@ -562,7 +566,9 @@ class Engine:
         results = self._wait(list(live))
         out: dict[str, Call] = {}
         for h, p in todo.items():
-            out[h] = results.get(h) or Call(h, p, error="no result from the batch job", mode="batch")
+            out[h] = results.get(h) or Call(
+                h, p, error="no result from the batch job", mode="batch"
+            )
         return out
 
     def _submit(self, prompts: dict[str, str], phase: str) -> str:
@@ -577,21 +583,31 @@ class Engine:
             source = "inline"
         else:
             gen = gen_config_json(self.gen)
-            with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+            with tempfile.NamedTemporaryFile(
+                "w", suffix=".jsonl", delete=False, encoding="utf-8"
+            ) as f:
                 for h, p in prompts.items():
-                    req = {"contents": [{"role": "user", "parts": [{"text": p}]}], "generationConfig": gen}
+                    req = {
+                        "contents": [{"role": "user", "parts": [{"text": p}]}],
+                        "generationConfig": gen,
+                    }
                     f.write(json.dumps({"key": h, "request": req}, ensure_ascii=False) + "\n")
             try:
                 up = self.client.files.upload(
-                    file=f.name, config=types.UploadFileConfig(mime_type="jsonl", display_name=display)
+                    file=f.name,
+                    config=types.UploadFileConfig(mime_type="jsonl", display_name=display),
                 )
             finally:
                 Path(f.name).unlink(missing_ok=True)
             src = source = up.name
-        job = self.client.batches.create(model=self.model, src=src, config={"display_name": display})
+        job = self.client.batches.create(
+            model=self.model, src=src, config={"display_name": display}
+        )
         state = _state(job)
         self.store.add_job(job.name, phase, source, state, prompts)
-        self.log(f"submitted batch job {job.name}: {len(prompts)} {phase} requests ({source}), {state}")
+        self.log(
+            f"submitted batch job {job.name}: {len(prompts)} {phase} requests ({source}), {state}"
+        )
         return job.name
 
     def _wait(self, names: list[str]) -> dict[str, Call]:
@@ -642,12 +658,23 @@ class Engine:
                     h = rec.get("key")
                     if h in prompts:
                         err = rec.get("error") or rec.get("status")
-                        calls[h] = self._batch_call(h, prompts[h], job.name, rec.get("response"), err)
+                        calls[h] = self._batch_call(
+                            h, prompts[h], job.name, rec.get("response"), err
+                        )
             error = None
         else:
             error = f"batch job ended {state}: {getattr(job.error, 'message', None) or ''}".strip()
         for h, p in prompts.items():
-            calls.setdefault(h, Call(h, p, error=error or "missing from batch results", mode="batch", batch_job=job.name))
+            calls.setdefault(
+                h,
+                Call(
+                    h,
+                    p,
+                    error=error or "missing from batch results",
+                    mode="batch",
+                    batch_job=job.name,
+                ),
+            )
         self.store.put(list(calls.values()))
         self.store.update_job(job.name, state, ingested=True, error=error)
         return calls
@@ -706,9 +733,7 @@ def _setup(con: Any, cfg: dict[str, Any]) -> LlmState:
     ).fetchall()
     if not price:
         click.echo(f"note: no price for {model} in llm_prices; cost is recorded as 0", err=True)
-    names = dict(
-        con.execute("SELECT iso2, name FROM countries WHERE name IS NOT NULL").fetchall()
-    )
+    names = dict(con.execute("SELECT iso2, name FROM countries WHERE name IS NOT NULL").fetchall())
     if not names:
         from geosql.countries import country_names
 
@@ -742,7 +767,9 @@ class Parsed:
     error: tuple[str, str] | None = None
 
 
-def geoparse_texts(state: LlmState, texts: dict[str, str]) -> tuple[dict[str, Parsed], dict[str, float]]:
+def geoparse_texts(
+    state: LlmState, texts: dict[str, str]
+) -> tuple[dict[str, Parsed], dict[str, float]]:
     """Extract -> retrieve -> predict for captions {id: text}; usage of the calls made."""
     eng = state.engine
     out = {cid: Parsed() for cid in texts}
@@ -771,7 +798,8 @@ def geoparse_texts(state: LlmState, texts: dict[str, str]) -> tuple[dict[str, Pa
             cands[loc] = [c.as_dict() for c in found]
 
     p2 = {
-        cid: predict_prompt(texts[cid], loc, cands[loc], state.names) for cid, loc in located.items()
+        cid: predict_prompt(texts[cid], loc, cands[loc], state.names)
+        for cid, loc in located.items()
     }
     r2 = eng.answer({prompt_hash(p): p for p in p2.values()}, "predict") if p2 else {}
     calls += r2.values()
@@ -790,23 +818,49 @@ def _rows(method: str, model: str, route: str, cid: str, r: Parsed) -> tuple[dic
     evidence = (
         f"location: {r.location}; answer: {_clean(r.answer_raw)}" if r.location else "no location"
     )
-    pred = {"caption_id": cid, "method": method, "country_code": r.country_code,
-            "confidence": None, "evidence": evidence}
-    detail = {"caption_id": cid, "method": method, "model": model, "route": route,
-              "location": r.location, "extract_raw": r.extract_raw,
-              "candidates": json.dumps(r.candidates, ensure_ascii=False),
-              "answer_raw": r.answer_raw, "country_code": r.country_code}
+    pred = {
+        "caption_id": cid,
+        "method": method,
+        "country_code": r.country_code,
+        "confidence": None,
+        "evidence": evidence,
+    }
+    detail = {
+        "caption_id": cid,
+        "method": method,
+        "model": model,
+        "route": route,
+        "location": r.location,
+        "extract_raw": r.extract_raw,
+        "candidates": json.dumps(r.candidates, ensure_ascii=False),
+        "answer_raw": r.answer_raw,
+        "country_code": r.country_code,
+    }
     return pred, detail
 
 
-PRED_SCHEMA = pa.schema([("caption_id", pa.string()), ("method", pa.string()),
-                         ("country_code", pa.string()), ("confidence", pa.float64()),
-                         ("evidence", pa.string())])
-DETAIL_SCHEMA = pa.schema([("caption_id", pa.string()), ("method", pa.string()),
-                           ("model", pa.string()), ("route", pa.string()),
-                           ("location", pa.string()), ("extract_raw", pa.string()),
-                           ("candidates", pa.string()), ("answer_raw", pa.string()),
-                           ("country_code", pa.string())])
+PRED_SCHEMA = pa.schema(
+    [
+        ("caption_id", pa.string()),
+        ("method", pa.string()),
+        ("country_code", pa.string()),
+        ("confidence", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
+DETAIL_SCHEMA = pa.schema(
+    [
+        ("caption_id", pa.string()),
+        ("method", pa.string()),
+        ("model", pa.string()),
+        ("route", pa.string()),
+        ("location", pa.string()),
+        ("extract_raw", pa.string()),
+        ("candidates", pa.string()),
+        ("answer_raw", pa.string()),
+        ("country_code", pa.string()),
+    ]
+)
 
 
 def _result(preds: list[dict], details: list[dict], errors: list, usage: dict) -> BatchResult:
@@ -834,7 +888,9 @@ def process_llm(state: LlmState, batch: pa.Table, cfg: dict[str, Any]) -> BatchR
     return _result(preds, details, errors, usage)
 
 
-def send_to_llm(confidence: float | None, n_countries: int | None, threshold: float, multi: bool) -> bool:
+def send_to_llm(
+    confidence: float | None, n_countries: int | None, threshold: float, multi: bool
+) -> bool:
     """The hybrid's routing rule: unsure offline answers (or multi-country candidates) go to the LLM."""
     if confidence is None or confidence < threshold:
         return True
@@ -846,8 +902,12 @@ def process_hybrid(state: LlmState, batch: pa.Table, cfg: dict[str, Any]) -> Bat
     ask = {
         r["caption_id"]: r["text"]
         for r in rows
-        if send_to_llm(r["offline_confidence"], r["offline_countries"],
-                       float(cfg["threshold"]), bool(cfg["multi_country"]))
+        if send_to_llm(
+            r["offline_confidence"],
+            r["offline_countries"],
+            float(cfg["threshold"]),
+            bool(cfg["multi_country"]),
+        )
     }
     parsed, usage = geoparse_texts(state, ask) if ask else ({}, {})
     preds, details, errors = [], [], []
@@ -860,13 +920,28 @@ def process_hybrid(state: LlmState, batch: pa.Table, cfg: dict[str, Any]) -> Bat
                 errors.append((cid, *p.error))
                 continue
             pred, det = _rows(cfg["method"], cfg["model"], "llm", cid, p)
-            pred["evidence"] = f"{off} (n_countries={r['offline_countries']}) -> llm {pred['evidence']}"
+            pred["evidence"] = (
+                f"{off} (n_countries={r['offline_countries']}) -> llm {pred['evidence']}"
+            )
         else:
-            pred = {"caption_id": cid, "method": cfg["method"], "country_code": r["offline_country"],
-                    "confidence": r["offline_confidence"], "evidence": off}
-            det = {"caption_id": cid, "method": cfg["method"], "model": None, "route": "offline",
-                   "location": None, "extract_raw": None, "candidates": None, "answer_raw": None,
-                   "country_code": r["offline_country"]}
+            pred = {
+                "caption_id": cid,
+                "method": cfg["method"],
+                "country_code": r["offline_country"],
+                "confidence": r["offline_confidence"],
+                "evidence": off,
+            }
+            det = {
+                "caption_id": cid,
+                "method": cfg["method"],
+                "model": None,
+                "route": "offline",
+                "location": None,
+                "extract_raw": None,
+                "candidates": None,
+                "answer_raw": None,
+                "country_code": r["offline_country"],
+            }
         preds.append(pred)
         details.append(det)
     return _result(preds, details, errors, usage)
@@ -895,8 +970,20 @@ COMMON = {
     "inline_max": 1000,
     "batch_max_requests": 50_000,
 }
-RUNTIME = ("mode", "concurrency", "rpm", "tpm", "max_retries", "retry_base_s", "retry_max_s",
-           "timeout_s", "poll_s", "batch_wait_s", "inline_max", "batch_max_requests")
+RUNTIME = (
+    "mode",
+    "concurrency",
+    "rpm",
+    "tpm",
+    "max_retries",
+    "retry_base_s",
+    "retry_max_s",
+    "timeout_s",
+    "poll_s",
+    "batch_wait_s",
+    "inline_max",
+    "batch_max_requests",
+)
 
 
 def _batch_size(cfg: dict[str, Any]) -> int:
@@ -931,7 +1018,8 @@ registry.stage(
             " FROM captions c JOIN geo_predictions o"
             "   ON o.caption_id = c.caption_id AND o.method = {offline_method}"
             " LEFT JOIN (SELECT caption_id, count(DISTINCT country_code) AS n FROM geo_mentions"
-            "   WHERE method = {offline_method} GROUP BY caption_id) m"
+            "   WHERE method = {offline_method} AND score >= {multi_min_score}"
+            "   GROUP BY caption_id) m"
             "   ON m.caption_id = c.caption_id"
             " WHERE c.text IS NOT NULL"
         ),
@@ -940,8 +1028,14 @@ registry.stage(
         outputs={"geo_predictions": "method = {method}", "llm_geoparse": "method = {method}"},
         process=process_hybrid,
         setup=_setup,
-        defaults={"method": "hybrid", "offline_method": "offline", "threshold": 0.5,
-                  "multi_country": True, **COMMON},
+        defaults={
+            "method": "hybrid",
+            "offline_method": "offline",
+            "threshold": 0.8,
+            "multi_country": True,
+            "multi_min_score": 0.5,
+            **COMMON,
+        },
         batch_size=_batch_size,
         runtime_keys=RUNTIME,
         extra="gemini",
@@ -1004,8 +1098,15 @@ def cancel_cmd(ctx: click.Context, job_name: str) -> None:
 
 
 @gemini_cmd.command("prices")
-@click.option("--set", "set_", nargs=3, type=(str, float, float), default=None,
-              metavar="MODEL IN OUT", help="Set USD per 1M input and output tokens for MODEL.")
+@click.option(
+    "--set",
+    "set_",
+    nargs=3,
+    type=(str, float, float),
+    default=None,
+    metavar="MODEL IN OUT",
+    help="Set USD per 1M input and output tokens for MODEL.",
+)
 @click.option("--batch-discount", type=float, default=None, help="With --set: share off for batch.")
 @click.pass_context
 def prices_cmd(ctx: click.Context, set_: tuple | None, batch_discount: float | None) -> None:

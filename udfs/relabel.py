@@ -32,7 +32,9 @@ VOCAB_SQL = (
 # --------------------------------------------------------------------------- labels
 
 
-def load_labels(con: Any, path: Path, template: str = "a photo of a {}.", replace: bool = True) -> int:
+def load_labels(
+    con: Any, path: Path, template: str = "a photo of a {}.", replace: bool = True
+) -> int:
     """Load a vocabulary CSV (name, optional label_id and prompt) into `labels`."""
     cols = [
         r[0]
@@ -65,9 +67,7 @@ def load_labels(con: Any, path: Path, template: str = "a photo of a {}.", replac
 # --------------------------------------------------------------------------- the stage
 
 
-def top_labels(
-    images: np.ndarray, prompts: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
+def top_labels(images: np.ndarray, prompts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine similarities of the k best prompts per image (unit vectors in)."""
     sims = images @ prompts.T
     k = min(k, prompts.shape[0])
@@ -78,7 +78,9 @@ def top_labels(
 def _setup(con: Any, config: dict) -> dict[str, Any]:
     rows = con.execute("SELECT label_id, prompt FROM labels ORDER BY label_id").fetchall()
     if not rows:
-        raise GeosqlError("the labels table is empty: load a vocabulary with `geosql relabel labels`")
+        raise GeosqlError(
+            "the labels table is empty: load a vocabulary with `geosql relabel labels`"
+        )
     clip = load_clip(config["model"], config["pretrained"], config["device"])
     prompts, _ = embed_texts(clip, [r[1] for r in rows])
     vocab = con.execute(f"SELECT {VOCAB_SQL}").fetchone()[0]
@@ -96,7 +98,9 @@ def _process(state: dict[str, Any], batch: pa.Table, config: dict) -> BatchResul
     ids = np.asarray(state["ids"], dtype=object)
     rows = pa.table(
         {
-            "caption_id": pa.array(np.repeat(batch["caption_id"].to_numpy(zero_copy_only=False), k)),
+            "caption_id": pa.array(
+                np.repeat(batch["caption_id"].to_numpy(zero_copy_only=False), k)
+            ),
             "model_key": pa.array([state["key"]] * (n * k), pa.string()),
             "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n)),
             "label_id": pa.array(ids[idx.reshape(-1)].tolist(), pa.string()),
@@ -221,8 +225,13 @@ def locations_cmd(ctx: click.Context, file: Path) -> None:
 
 
 @images_cmd.command("geocode")
-@click.option("--max-km", type=float, default=500.0, show_default=True,
-              help="Leave images farther than this from any place without a country.")
+@click.option(
+    "--max-km",
+    type=float,
+    default=500.0,
+    show_default=True,
+    help="Leave images farther than this from any place without a country.",
+)
 @click.pass_context
 def geocode_cmd(ctx: click.Context, max_km: float) -> None:
     """Reverse-geocode images with GPS but no country to the nearest GeoNames place."""
@@ -240,7 +249,10 @@ def geocode_cmd(ctx: click.Context, max_km: float) -> None:
 
 
 def pick_label_model(con: Any, key: str | None) -> str:
-    keys = [r[0] for r in con.execute("SELECT DISTINCT model_key FROM clip_labels ORDER BY 1").fetchall()]
+    keys = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT model_key FROM clip_labels ORDER BY 1").fetchall()
+    ]
     if key:
         if key not in keys:
             raise GeosqlError(f"no clip_labels for {key!r} (have: {', '.join(keys) or 'none'})")
@@ -271,7 +283,16 @@ def build_subset(
     table = ident(table)
     key = pick_label_model(con, key)
     args = ", ".join(
-        literal(v) for v in (key, int(top), float(min_domain_share), int(min_class), int(cap), int(seed), bool(per_domain_min))
+        literal(v)
+        for v in (
+            key,
+            int(top),
+            float(min_domain_share),
+            int(min_class),
+            int(cap),
+            int(seed),
+            bool(per_domain_min),
+        )
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
@@ -302,8 +323,12 @@ def relabel_cmd() -> None:
 
 @relabel_cmd.command("labels")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--template", default="a photo of a {}.", show_default=True,
-              help="Prompt for rows without a prompt column; {} is the label name.")
+@click.option(
+    "--template",
+    default="a photo of a {}.",
+    show_default=True,
+    help="Prompt for rows without a prompt column; {} is the label name.",
+)
 @click.option("--append", is_flag=True, help="Add to the vocabulary instead of replacing it.")
 @click.pass_context
 def labels_cmd(ctx: click.Context, file: Path, template: str, append: bool) -> None:
@@ -316,22 +341,51 @@ def labels_cmd(ctx: click.Context, file: Path, template: str, append: bool) -> N
 
 
 @relabel_cmd.command("subset")
-@click.option("--top", type=int, default=1_000_000, show_default=True, help="Keep the N most similar images.")
-@click.option("--min-domain-share", type=float, default=0.04, show_default=True,
-              help="Drop continents with a smaller share of the top N.")
-@click.option("--min-class", type=int, default=450, show_default=True,
-              help="Keep classes with at least this many images (see --class-rule).")
-@click.option("--class-rule", type=click.Choice(["each-domain", "total"]), default="each-domain",
-              show_default=True, help="--min-class in every kept domain, or in total.")
-@click.option("--cap", type=int, default=2000, show_default=True, help="At most M images per class.")
+@click.option(
+    "--top", type=int, default=1_000_000, show_default=True, help="Keep the N most similar images."
+)
+@click.option(
+    "--min-domain-share",
+    type=float,
+    default=0.04,
+    show_default=True,
+    help="Drop continents with a smaller share of the top N.",
+)
+@click.option(
+    "--min-class",
+    type=int,
+    default=450,
+    show_default=True,
+    help="Keep classes with at least this many images (see --class-rule).",
+)
+@click.option(
+    "--class-rule",
+    type=click.Choice(["each-domain", "total"]),
+    default="each-domain",
+    show_default=True,
+    help="--min-class in every kept domain, or in total.",
+)
+@click.option(
+    "--cap", type=int, default=2000, show_default=True, help="At most M images per class."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the capped draw.")
-@click.option("--model-key", default=None, help="Embedding model of the labels (default: the only one).")
+@click.option(
+    "--model-key", default=None, help="Embedding model of the labels (default: the only one)."
+)
 @click.option("--table", default="relabel_subset", show_default=True, help="Table to (re)create.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the subset to this Parquet file.")
-@click.option("--no-geocode", is_flag=True, help="Do not reverse-geocode images without a country first.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the subset to this Parquet file.",
+)
+@click.option(
+    "--no-geocode", is_flag=True, help="Do not reverse-geocode images without a country first."
+)
 @click.pass_context
-def subset_cmd(ctx, top, min_domain_share, min_class, class_rule, cap, seed, model_key, table, out, no_geocode) -> None:
+def subset_cmd(
+    ctx, top, min_domain_share, min_class, class_rule, cap, seed, model_key, table, out, no_geocode
+) -> None:
     """Build a domain-balanced subset of the relabelled images (CLIP-GeoYFCC recipe)."""
     from geosql.cli import open_warehouse
 
@@ -341,8 +395,16 @@ def subset_cmd(ctx, top, min_domain_share, min_class, class_rule, cap, seed, mod
             if n:
                 click.echo(f"reverse geocoded {n} images")
         s = build_subset(
-            con, key=model_key, top=top, min_domain_share=min_domain_share, min_class=min_class,
-            cap=cap, seed=seed, per_domain_min=class_rule == "each-domain", table=table, out=out,
+            con,
+            key=model_key,
+            top=top,
+            min_domain_share=min_domain_share,
+            min_class=min_class,
+            cap=cap,
+            seed=seed,
+            per_domain_min=class_rule == "each-domain",
+            table=table,
+            out=out,
         )
     doms = ", ".join(f"{d} {n}" for d, n in s["domains"].items()) or "none"
     click.echo(f"{table}: {s['rows']} images, {s['classes']} classes, domains: {doms}")

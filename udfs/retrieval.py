@@ -163,7 +163,9 @@ class PlaceIndex:
         else:
             meta = con.sql(sql).to_arrow_table()
             if log:
-                click.echo(f"embedding {meta.num_rows:,} place names with {spec['model']}", err=True)
+                click.echo(
+                    f"embedding {meta.num_rows:,} place names with {spec['model']}", err=True
+                )
             encoder = load_encoder(model, device)
             vecs = encoder.encode(
                 meta["name"].to_pylist(),
@@ -241,8 +243,12 @@ def _open_cli(ctx: click.Context, model, min_population, alt_names, rebuild) -> 
 
     con = open_warehouse(ctx, read_only=False)
     idx = PlaceIndex.open(
-        con, model=model, min_population=min_population, alt_names=alt_names,
-        rebuild=rebuild, log=True,
+        con,
+        model=model,
+        min_population=min_population,
+        alt_names=alt_names,
+        rebuild=rebuild,
+        log=True,
     )
     return con, idx
 

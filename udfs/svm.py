@@ -11,6 +11,7 @@ never runs code, and predicting needs only NumPy.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,7 @@ def save_model(
     model_id = f"{entity}:{name}"
     folder = models_dir(warehouse_path(con)) / "svm"
     folder.mkdir(parents=True, exist_ok=True)
-    file = folder / f"{entity}__{name}.npz"
+    file = folder / f"{entity.replace(' ', '_')}__{name}.npz"
     np.savez(file, **params)
     metrics = metrics or {}
     meta = {
@@ -156,9 +157,12 @@ def warehouse_path(con: Any) -> Path:
 # --------------------------------------------------------------------------- training
 
 
-def _entity_name(entity: str) -> str:
-    entity = entity.strip().lower().replace(" ", "_")
-    return ident(entity)
+def entity_name(entity: str) -> str:
+    """The form caption_entities uses: lower case, single spaces ('living_room' -> 'living room')."""
+    name = re.sub(r"[\s_]+", " ", entity.strip().lower())
+    if not re.fullmatch(r"[^\W_][\w' -]*", name):
+        raise GeosqlError(f"not a usable entity name: {entity!r}")
+    return name
 
 
 def pick_embedding_key(con: Any, key: str | None) -> str:
@@ -361,7 +365,7 @@ def train_cmd(ctx, entity, labels_file, embedding_model, name, kernel, c, folds)
     """Train an SVM for ENTITY on stored image embeddings; print cross-validated metrics."""
     from geosql.cli import open_warehouse
 
-    entity, name = _entity_name(entity), ident(name)
+    entity, name = entity_name(entity), ident(name)
     with open_warehouse(ctx) as con:
         key = pick_embedding_key(con, embedding_model)
         _, x, y = training_data(con, labels_file, key)
@@ -403,7 +407,7 @@ def import_cmd(ctx, file, entity, name, embedding_model, trust) -> None:
         )
     from geosql.cli import open_warehouse
 
-    entity, name = _entity_name(entity), ident(name)
+    entity, name = entity_name(entity), ident(name)
     params = import_joblib(file)
     features = guess_features(params)
     with open_warehouse(ctx) as con:
@@ -442,7 +446,7 @@ def predict_cmd(ctx, entity, all_captions) -> None:
     from geosql.runner import run_stage
 
     with open_warehouse(ctx) as con:
-        where = "" if entity is None else f" WHERE entity = {literal(_entity_name(entity))}"
+        where = "" if entity is None else f" WHERE entity = {literal(entity_name(entity))}"
         ids = [
             r[0]
             for r in con.execute(f"SELECT model_id FROM svm_models{where} ORDER BY 1").fetchall()

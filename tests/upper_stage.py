@@ -1,0 +1,61 @@
+"""A tiny test stage, `test-upper`: upper-cases caption text into `test_upper`.
+
+Settings: `fail_word` (rows whose text contains it fail with a per-row error) and `crash_after`
+(runtime only: the process dies with os._exit(1) when asked for batch crash_after + 1, i.e. after
+that many batches were written), used by the crash-resume tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+
+from geosql.registry import BatchResult, Stage, registry
+from geosql.runner import row_errors
+
+TABLE_SQL = (
+    "CREATE TABLE IF NOT EXISTS test_upper (caption_id VARCHAR, upper VARCHAR, config_key VARCHAR)"
+)
+
+
+def _setup(con, config: dict) -> dict:
+    return {"batches": 0}
+
+
+def _process(state: dict, batch: pa.Table, config: dict) -> BatchResult:
+    state["batches"] += 1
+    if config["crash_after"] and state["batches"] > config["crash_after"]:
+        os._exit(1)
+
+    def one(row: dict) -> str:
+        if config["fail_word"] and config["fail_word"] in row["text"]:
+            raise ValueError(f"text contains {config['fail_word']}")
+        return row["text"].upper()
+
+    results, errors = row_errors(one, batch, "caption_id")
+    ok = [i for i, r in enumerate(results) if r is not None]
+    out = pa.table(
+        {
+            "caption_id": [batch["caption_id"][i].as_py() for i in ok],
+            "upper": [results[i] for i in ok],
+        }
+    )
+    return BatchResult({"test_upper": out}, errors)
+
+
+if "test-upper" not in registry.stages:
+    registry.stage(
+        Stage(
+            name="test-upper",
+            description="Test stage: upper-case caption text.",
+            inputs="SELECT caption_id, text FROM captions",
+            done="SELECT caption_id FROM test_upper WHERE config_key = $config_key",
+            outputs={"test_upper": "TRUE"},
+            process=_process,
+            setup=_setup,
+            defaults={"fail_word": "BAD", "crash_after": 0},
+            runtime_keys=("crash_after",),
+            batch_size=3,
+        )
+    )
