@@ -31,7 +31,8 @@ def bench_cmd(names: tuple[str, ...], scale: float) -> None:
     from geosql.registry import registry
 
     registry.load()
-    import geosql.bench_suite  # noqa: F401  (registers the core benchmarks)
+    import geosql.bench_geoparse  # noqa: F401  (registers the core benchmarks)
+    import geosql.bench_suite  # noqa: F401
 
     chosen = names or tuple(BENCHMARKS)
     for n in chosen:

@@ -125,10 +125,17 @@ def main() -> None:
     ap.add_argument("--warehouse", type=Path, default=None, help="Reuse/keep this warehouse.")
     ap.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
     ap.add_argument("--split", choices=["heldout", "all"], default="heldout")
-    ap.add_argument("--no-multi-country", action="store_true",
-                    help="Route on confidence only (ignore multi-country mentions).")
-    ap.add_argument("--multi-min-score", type=float, default=0.5,
-                    help="Mentions count towards 'several countries' from this score on.")
+    ap.add_argument(
+        "--no-multi-country",
+        action="store_true",
+        help="Route on confidence only (ignore multi-country mentions).",
+    )
+    ap.add_argument(
+        "--multi-min-score",
+        type=float,
+        default=0.5,
+        help="Mentions count towards 'several countries' from this score on.",
+    )
     ap.add_argument("--json", type=Path, default=None, help="Also write the rows as JSON.")
     args = ap.parse_args()
     dev = args.shared / "data" / "dev"
@@ -147,8 +154,11 @@ def main() -> None:
     print(
         f"split: {args.split}; {df.height} captions; {dropped} rows with an unrecognized gold "
         f"label left out; routing: confidence < threshold"
-        + ("" if args.no_multi_country
-           else f" or mentions scored >= {args.multi_min_score} in several countries")
+        + (
+            ""
+            if args.no_multi_country
+            else f" or mentions scored >= {args.multi_min_score} in several countries"
+        )
         + "; threshold 0 = offline only unless multi-country, 1.01 = everything to the LLM"
     )
     with pl.Config(tbl_rows=200, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):

@@ -22,8 +22,14 @@ from typing import Any
 
 Reply = str | int | tuple[int, dict[str, str], dict[str, Any]]
 
-_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
 
 def error_body(code: int, message: str = "test error", details: list | None = None) -> dict:
@@ -79,14 +85,26 @@ class GeminiServer:
             return out, {}, error_body(out)
         if isinstance(out, tuple):
             return out
-        usage = {"promptTokenCount": len(prompt.split()), "candidatesTokenCount": len(out.split()),
-                 "totalTokenCount": len(prompt.split()) + len(out.split())}
-        return 200, {}, {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": out}]},
-                            "finishReason": "STOP", "index": 0}],
-            "usageMetadata": usage,
-            "modelVersion": "test-model",
+        usage = {
+            "promptTokenCount": len(prompt.split()),
+            "candidatesTokenCount": len(out.split()),
+            "totalTokenCount": len(prompt.split()) + len(out.split()),
         }
+        return (
+            200,
+            {},
+            {
+                "candidates": [
+                    {
+                        "content": {"role": "model", "parts": [{"text": out}]},
+                        "finishReason": "STOP",
+                        "index": 0,
+                    }
+                ],
+                "usageMetadata": usage,
+                "modelVersion": "test-model",
+            },
+        )
 
     def complete(self, name: str) -> None:
         """Run a batch job: answer each request, store results inline or as a JSONL file."""
@@ -104,16 +122,22 @@ class GeminiServer:
             self.files[fid] = ("\n".join(lines) + "\n").encode()
             job["output"] = {"responsesFile": fid}
         else:
-            job["output"] = {"inlinedResponses": {"inlinedResponses": [
-                {**item, "metadata": {"key": k}} for k, item in results]}}
+            job["output"] = {
+                "inlinedResponses": {
+                    "inlinedResponses": [{**item, "metadata": {"key": k}} for k, item in results]
+                }
+            }
         job["state"] = "BATCH_STATE_SUCCEEDED"
 
     def _batch_json(self, name: str) -> dict:
         job = self.batches[name]
         meta: dict[str, Any] = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
-            "model": job["model"], "displayName": job["display_name"], "state": job["state"],
-            "createTime": "2026-11-01T00:00:00Z", "updateTime": "2026-11-01T00:00:01Z",
+            "model": job["model"],
+            "displayName": job["display_name"],
+            "state": job["state"],
+            "createTime": "2026-11-01T00:00:00Z",
+            "updateTime": "2026-11-01T00:00:01Z",
         }
         if "output" in job:
             meta["output"] = job["output"]
@@ -173,8 +197,13 @@ class GeminiServer:
                     srv.counts["upload_bytes"] += 1
                     fid = "files/in" + m.group(1)
                     srv.files[fid] = raw
-                    info = {"name": fid, "mimeType": "application/jsonl", "sizeBytes": str(len(raw)),
-                            "state": "ACTIVE", "uri": f"{srv.base_url}/v1/{fid}"}
+                    info = {
+                        "name": fid,
+                        "mimeType": "application/jsonl",
+                        "sizeBytes": str(len(raw)),
+                        "state": "ACTIVE",
+                        "uri": f"{srv.base_url}/v1/{fid}",
+                    }
                     return self._send(200, {"file": info}, {"x-goog-upload-status": "final"})
                 return self._send(404, error_body(404, f"no route {path}"))
 
@@ -205,13 +234,19 @@ class GeminiServer:
                 else:
                     items = cfg.get("requests", {})
                     items = items.get("requests", items) if isinstance(items, dict) else items
-                    reqs = [(r.get("metadata", {}).get("key", str(i)), r["request"])
-                            for i, r in enumerate(items)]
+                    reqs = [
+                        (r.get("metadata", {}).get("key", str(i)), r["request"])
+                        for i, r in enumerate(items)
+                    ]
                     file_input = False
                 name = "batches/" + uuid.uuid4().hex[:12]
-                srv.batches[name] = {"model": f"models/{model}", "requests": reqs,
-                                     "file_input": file_input, "state": "BATCH_STATE_RUNNING",
-                                     "display_name": batch.get("displayName", "")}
+                srv.batches[name] = {
+                    "model": f"models/{model}",
+                    "requests": reqs,
+                    "file_input": file_input,
+                    "state": "BATCH_STATE_RUNNING",
+                    "display_name": batch.get("displayName", ""),
+                }
                 return self._send(200, srv._batch_json(name))
 
         return Handler

@@ -96,14 +96,13 @@ def _preds(con, method: str = "gemini") -> dict[str, str | None]:
 
 
 def _check_results(con, method: str = "gemini") -> None:
-    assert _preds(con, method) == {
-        "t:1": "FR", "t:2": None, "t:3": "AR", "t:5": None, "t:6": "FR"
-    }
+    assert _preds(con, method) == {"t:1": "FR", "t:2": None, "t:3": "AR", "t:5": None, "t:6": "FR"}
     detail = {
         r[0]: r[1:]
         for r in con.execute(
             "SELECT caption_id, location, answer_raw, candidates FROM llm_geoparse"
-            " WHERE method = ?", [method]
+            " WHERE method = ?",
+            [method],
         ).fetchall()
     }
     assert detail["t:2"][:2] == (None, None)
@@ -111,7 +110,10 @@ def _check_results(con, method: str = "gemini") -> None:
     cands = json.loads(detail["t:1"][2])
     assert len(cands) == 6 and {c["country_code"] for c in cands[:2]} == {"FR", "US"}
     assert cands[0]["name"] == "Paris" and set(cands[0]) == {
-        "geonameid", "name", "country_code", "score"
+        "geonameid",
+        "name",
+        "country_code",
+        "score",
     }
     err = con.execute(
         "SELECT item_id, error_type, error_message FROM stage_errors WHERE stage = ?",
@@ -143,7 +145,8 @@ def test_online_retries_errors_and_cache(cwh: Path, server: GeminiServer) -> Non
         assert calls[4] == 2  # Buenos Aires: 429 then success
         run = con.execute(
             "SELECT status, rows_done, rows_failed, tokens_in, tokens_out, cost_usd FROM"
-            " stage_runs WHERE run_id = ?", [s.run_id]
+            " stage_runs WHERE run_id = ?",
+            [s.run_id],
         ).fetchall()[0]
         assert run[:3] == ("done", 5, 1)
         assert (run[3], run[4]) == (calls[2], calls[3])
@@ -173,8 +176,9 @@ def test_retry_hints_from_real_errors(server: GeminiServer) -> None:
 
     client = gemini.make_client()
     with pytest.raises(errors.ClientError) as ei:
-        client.models.generate_content(model="m", contents=gemini.predict_prompt(
-            "x", "Buenos Aires", [], {}))
+        client.models.generate_content(
+            model="m", contents=gemini.predict_prompt("x", "Buenos Aires", [], {})
+        )
     assert ei.value.code == 429
     assert gemini.retry_hint(ei.value) == 0.0  # Retry-After header wins
     ei.value.response.headers.pop("retry-after")
@@ -209,8 +213,9 @@ def test_batch_inline_interrupted_and_resumed(cwh: Path, server: GeminiServer) -
     with geosql.connect(cwh) as con:
         with pytest.raises(gemini.BatchStillRunning, match="run the same command again"):
             run_stage(con, "llm-geoparse", config=cfg)
-        jobs = con.execute("SELECT job_name, phase, source, n_requests, state, ingested"
-                           " FROM llm_batch_jobs").fetchall()
+        jobs = con.execute(
+            "SELECT job_name, phase, source, n_requests, state, ingested FROM llm_batch_jobs"
+        ).fetchall()
         assert [j[1:] for j in jobs] == [("extract", "inline", 5, "JOB_STATE_RUNNING", False)]
         assert server.counts["batch_create"] == 1 and server.counts["generate"] == 0
         assert con.execute("SELECT status FROM stage_runs").fetchall() == [("failed",)]
@@ -222,14 +227,18 @@ def test_batch_inline_interrupted_and_resumed(cwh: Path, server: GeminiServer) -
         assert server.counts["batch_create"] == 2 and server.counts["generate"] == 0
         assert (s.rows_done, s.rows_failed) == (5, 1)
         _check_results(con)
-        jobs = con.execute("SELECT job_name, phase, state, ingested FROM llm_batch_jobs"
-                           " ORDER BY created").fetchall()
-        assert [j[1:] for j in jobs] == [("extract", "JOB_STATE_SUCCEEDED", True),
-                                         ("predict", "JOB_STATE_SUCCEEDED", True)]
+        jobs = con.execute(
+            "SELECT job_name, phase, state, ingested FROM llm_batch_jobs ORDER BY created"
+        ).fetchall()
+        assert [j[1:] for j in jobs] == [
+            ("extract", "JOB_STATE_SUCCEEDED", True),
+            ("predict", "JOB_STATE_SUCCEEDED", True),
+        ]
         modes = con.execute("SELECT DISTINCT mode, batch_job IS NOT NULL FROM llm_calls").fetchall()
         assert modes == [("batch", True)]
-        run = con.execute("SELECT tokens_in, tokens_out, cost_usd FROM stage_runs"
-                          " WHERE run_id = ?", [s.run_id]).fetchall()[0]
+        run = con.execute(
+            "SELECT tokens_in, tokens_out, cost_usd FROM stage_runs WHERE run_id = ?", [s.run_id]
+        ).fetchall()[0]
         assert run[0] > 0
         assert run[2] == pytest.approx((run[0] * 0.30 + run[1] * 2.50) / 1e6 * 0.5)
 
@@ -253,24 +262,45 @@ def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> 
         con.executemany(
             "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
             " VALUES (?, 'offline', ?, ?)",
-            [("t:1", "FR", 0.95), ("t:2", None, 0.9), ("t:3", "AR", 0.3),
-             ("t:5", "YE", 0.85), ("t:6", "US", 0.99)],
+            [
+                ("t:1", "FR", 0.95),
+                ("t:2", None, 0.9),
+                ("t:3", "AR", 0.3),
+                ("t:5", "YE", 0.85),
+                ("t:6", "US", 0.99),
+            ],
         )
         con.executemany(
             "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
             " VALUES (?, 'offline', ?, ?, ?)",
-            [("t:5", "Dhamar", "YE", 0.85), ("t:5", "Dhamar", "IN", 0.6),
-             ("t:1", "Paris", "FR", 0.95), ("t:1", "The", "BR", 0.01)],  # noise: not counted
+            [
+                ("t:5", "Dhamar", "YE", 0.85),
+                ("t:5", "Dhamar", "IN", 0.6),
+                ("t:1", "Paris", "FR", 0.95),
+                ("t:1", "The", "BR", 0.01),
+            ],  # noise: not counted
         )
         s = run_stage(con, "hybrid-geoparse", config=FAST)
         assert (s.rows_done, s.rows_failed) == (5, 0)
         assert _preds(con, "hybrid") == {
-            "t:1": "FR", "t:2": None, "t:3": "AR", "t:5": None, "t:6": "US"
+            "t:1": "FR",
+            "t:2": None,
+            "t:3": "AR",
+            "t:5": None,
+            "t:6": "US",
         }
-        routes = dict(con.execute(
-            "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'").fetchall())
-        assert routes == {"t:1": "offline", "t:2": "offline", "t:3": "llm", "t:5": "llm",
-                          "t:6": "offline"}
+        routes = dict(
+            con.execute(
+                "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'"
+            ).fetchall()
+        )
+        assert routes == {
+            "t:1": "offline",
+            "t:2": "offline",
+            "t:3": "llm",
+            "t:5": "llm",
+            "t:6": "offline",
+        }
         sent = server.generate_prompts
         assert not any("Eiffel" in p or "bread" in p for p in sent)
         assert server.counts["generate"] == 2 + 3  # 2 extracts, 2 predicts + one 429 retry
@@ -290,8 +320,16 @@ def test_threshold_changes_routing() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "loc"),
-    [("Paris, France", "Paris, France"), ("  Location: \"Kyoto\".\n", "Kyoto"), ("No", None),
-     ("no.", None), ("", None), (None, None), ("x" * 200, None), ("**New York City**", "New York City")],
+    [
+        ("Paris, France", "Paris, France"),
+        ('  Location: "Kyoto".\n', "Kyoto"),
+        ("No", None),
+        ("no.", None),
+        ("", None),
+        (None, None),
+        ("x" * 200, None),
+        ("**New York City**", "New York City"),
+    ],
 )
 def test_parse_location(raw, loc) -> None:
     assert gemini.parse_location(raw) == loc
@@ -299,8 +337,15 @@ def test_parse_location(raw, loc) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "cc"),
-    [("France", "FR"), ("Country: United States.", "US"), ("no", None), ("None", None),
-     ("It is probably in France or Spain", None), ("Narnia", None), (None, None)],
+    [
+        ("France", "FR"),
+        ("Country: United States.", "US"),
+        ("no", None),
+        ("None", None),
+        ("It is probably in France or Spain", None),
+        ("Narnia", None),
+        (None, None),
+    ],
 )
 def test_parse_country(raw, cc) -> None:
     assert gemini.parse_country(raw) == cc
@@ -315,15 +360,26 @@ def test_cli_prices_jobs_usage(cwh: Path, server: GeminiServer) -> None:
     r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "prices"])
     assert r.exit_code == 0, r.output
     assert "gemini-2.5-flash-lite" in r.output and "2.5" in r.output
-    r = CliRunner().invoke(
-        cli, ["-w", str(cwh), "gemini", "prices", "--set", "my-model", "1", "4"]
-    )
+    r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "prices", "--set", "my-model", "1", "4"])
     assert r.exit_code == 0 and "my-model" in r.output
     r = CliRunner().invoke(cli, ["-w", str(cwh), "gemini", "jobs"])
     assert r.exit_code == 0 and "no batch jobs" in r.output
     r = CliRunner().invoke(
-        cli, ["-w", str(cwh), "run", "llm-geoparse", "--set", "retry_base_s=0.001",
-              "--set", "max_retries=0", "--set", "mode=batch", "--set", "poll_s=0.01"]
+        cli,
+        [
+            "-w",
+            str(cwh),
+            "run",
+            "llm-geoparse",
+            "--set",
+            "retry_base_s=0.001",
+            "--set",
+            "max_retries=0",
+            "--set",
+            "mode=batch",
+            "--set",
+            "poll_s=0.01",
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "5 rows done, 1 failed" in r.output
@@ -333,3 +389,16 @@ def test_cli_prices_jobs_usage(cwh: Path, server: GeminiServer) -> None:
     assert r.output.count("JOB_STATE_SUCCEEDED") == 2
     r = CliRunner().invoke(cli, ["-w", str(cwh), "stages"])
     assert r.exit_code == 0 and "llm-geoparse" in r.output and "tokens_in" in r.output
+
+
+def test_online_mode_from_inside_an_event_loop(cwh: Path, server: GeminiServer) -> None:
+    import asyncio
+
+    async def notebook_cell():
+        with geosql.connect(cwh) as con:
+            s = run_stage(con, "llm-geoparse", config=FAST, where="caption_id = 't:1'")
+            return s, _preds(con)
+
+    s, preds = asyncio.run(notebook_cell())
+    assert (s.rows_done, preds) == (1, {"t:1": "FR"})
+    assert server.counts["generate"] == 2

@@ -502,10 +502,9 @@ class Geoparser:
             by_country: dict[str, int] = {}
             for c in m.candidates:
                 cc = g.country[c]
-                if cc not in by_country or (g.kind[c], -g.pop[c]) < (
-                    g.kind[by_country[cc]],
-                    -g.pop[by_country[cc]],
-                ):
+                # Prefer the country itself, then a big city over a same-named division
+                # ("Tokyo", "New York"), then the division, then the most populous place.
+                if cc not in by_country or _rank(g, c) < _rank(g, by_country[cc]):
                     by_country[cc] = c
             pops = sorted((g.pop[c] for c in by_country.values()), reverse=True)
             for cc, c in by_country.items():
@@ -734,6 +733,11 @@ def _load_weights() -> tuple[list[float], float, float]:
             f"{f} was trained with other features: retrain with scripts/train_geoparser.py"
         )
     return d["coef"], d["intercept"], d["threshold"]
+
+
+def _rank(g: Gazetteer, c: int) -> tuple[float, int]:
+    big_city = g.kind[c] == CITY and g.pop[c] >= 100_000
+    return (1.5 if big_city else g.kind[c], -g.pop[c])
 
 
 def _default_threshold() -> float:

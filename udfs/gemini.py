@@ -472,7 +472,7 @@ class Engine:
             if self.cfg["mode"] == "batch":
                 done.update(self._batch(todo, phase))
             else:
-                done.update(asyncio.run(self._online(todo)))
+                done.update(_run_async(self._online(todo)))
         return done
 
     def usage(self, calls: list[Call]) -> dict[str, float]:
@@ -689,6 +689,18 @@ class Engine:
             code = err.get("code") if isinstance(err, dict) else getattr(err, "code", None)
             call.error = f"{code or ''} {msg or 'no response'}".strip()
         return call
+
+
+def _run_async(coro: Any) -> Any:
+    """asyncio.run, also from code already inside an event loop (e.g. a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class BatchStillRunning(GeosqlError):
