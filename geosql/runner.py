@@ -177,7 +177,8 @@ def run_stage(
         raise GeosqlError("--batch-size must be at least 1")
     # A run still marked running cannot be alive: DuckDB admits a single writer.
     con.execute(
-        "UPDATE stage_runs SET status = 'interrupted' WHERE status = 'running' AND stage = ?", [name]
+        "UPDATE stage_runs SET status = 'interrupted' WHERE status = 'running' AND stage = ?",
+        [name],
     )
     q = pending_sql(stage, cfg, where, retry_errors)
     params = {"config_key": ckey}
@@ -190,7 +191,9 @@ def run_stage(
     try:
         total = con.execute(count_q, params).fetchall()[0][0]
     except duckdb.Error as e:
-        raise GeosqlError(f"stage {name}: cannot select pending rows: {str(e).splitlines()[0]}") from e
+        raise GeosqlError(
+            f"stage {name}: cannot select pending rows: {str(e).splitlines()[0]}"
+        ) from e
 
     run_id = con.execute(
         "INSERT INTO stage_runs (stage, config_key, config, started, status)"

@@ -69,7 +69,7 @@ def main() -> None:
     train, val = load(shared, 1), load(shared, 0)
     gp = Geoparser(gaz, weights=([0.0] * len(FEATURES), 0.0, 0.5))
     X, y, w = [], [], []
-    for text, gold, f in train:
+    for text, gold, _f in train:
         _, rows = gp.candidates(text)
         # Weight each caption equally, and the two kinds of text equally.
         for _m, cc, x in rows:

@@ -8,12 +8,30 @@ import geosql
 from geosql.countries import country_key, is_no_place, normalize_country
 
 CASES = {
-    "USA": "US", "U.S.": "US", "the United States of America": "US", "UK": "GB",
-    "Britain": "GB", "England": "GB", "Scotland": "GB", "Holland": "NL", "Ivory Coast": "CI",
-    "Côte d'Ivoire": "CI", "Czechia": "CZ", "Türkiye": "TR", "TÃ¼rkiye": "TR",
-    "Italian": "IT", "viet nam": "VN", "Russian Federation": "RU", "dr congo": "CD",
-    "Republic of the Congo": "CG", "Deutschland": "DE", "日本": "JP", "Ελλάδα": "GR",
-    "Bosnia & Herzegovina": "BA", "São Tomé and Príncipe": "ST", "hong kong": "HK",
+    "USA": "US",
+    "U.S.": "US",
+    "the United States of America": "US",
+    "UK": "GB",
+    "Britain": "GB",
+    "England": "GB",
+    "Scotland": "GB",
+    "Holland": "NL",
+    "Ivory Coast": "CI",
+    "Côte d'Ivoire": "CI",
+    "Czechia": "CZ",
+    "Türkiye": "TR",
+    "TÃ¼rkiye": "TR",
+    "Italian": "IT",
+    "viet nam": "VN",
+    "Russian Federation": "RU",
+    "dr congo": "CD",
+    "Republic of the Congo": "CG",
+    "Deutschland": "DE",
+    "日本": "JP",
+    "Ελλάδα": "GR",
+    "Bosnia & Herzegovina": "BA",
+    "São Tomé and Príncipe": "ST",
+    "hong kong": "HK",
 }
 
 
@@ -35,7 +53,9 @@ def test_sql_and_python_agree(ref_wh_master) -> None:
     names = list(CASES) + ["Atlantis", "no", "The Gambia", "Korea, Rep.", "Curaçao", "भारत"]
     with geosql.connect(ref_wh_master, read_only=True) as con:
         for n in names:
-            key_sql, code_sql = con.execute("SELECT country_key(?), country_code(?)", [n, n]).fetchall()[0]
+            key_sql, code_sql = con.execute(
+                "SELECT country_key(?), country_code(?)", [n, n]
+            ).fetchall()[0]
             assert key_sql == country_key(n), n
             assert code_sql == normalize_country(n), n
         assert con.sql("SELECT country_name('tr')").fetchall()[0][0] == "turkey"

@@ -59,7 +59,11 @@ def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
         )
         s = run_stage(con, "geoparse", batch_size=4)
         assert s.rows_done == len(CAPTIONS) + 1 and s.rows_failed == 0
-        got = dict(con.sql("SELECT caption_id, country_code FROM geo_predictions WHERE method='offline'").fetchall())
+        got = dict(
+            con.sql(
+                "SELECT caption_id, country_code FROM geo_predictions WHERE method='offline'"
+            ).fetchall()
+        )
         assert got["en1"] == "US" and got["en3"] is None and got["null"] is None
         m = con.sql(
             "SELECT mention, start_pos, end_pos, country_code FROM geo_mentions WHERE caption_id = 'en4'"
@@ -69,10 +73,14 @@ def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
         assert again.rows_done == 0  # nothing pending for the same config
         n = con.sql("SELECT count(*) FROM geo_predictions").fetchall()[0][0]
         assert n == len(CAPTIONS) + 1
-        runs = con.sql("SELECT status, rows_done FROM stage_runs WHERE stage='geoparse' ORDER BY run_id").fetchall()
+        runs = con.sql(
+            "SELECT status, rows_done FROM stage_runs WHERE stage='geoparse' ORDER BY run_id"
+        ).fetchall()
         assert runs == [("done", len(CAPTIONS) + 1), ("done", 0)]
         # The SQL UDF gives the same answer as the stage.
-        udf = con.sql("SELECT geoparse('Rooftop bar in Bangkok, Thailand').country_code").fetchall()[0][0]
+        udf = con.sql(
+            "SELECT geoparse('Rooftop bar in Bangkok, Thailand').country_code"
+        ).fetchall()[0][0]
         assert udf == "TH"
 
 
@@ -86,8 +94,19 @@ def test_eval_command_json(ref_wh: Path, tmp_path: Path) -> None:
         '"Somewhere nice",Narnia\n'
     )
     res = CliRunner().invoke(
-        get_cli(), ["--warehouse", str(ref_wh), "eval", "--gold", str(gold), "--text-col",
-                    "sentence", "--gold-col", "country", "--json"]
+        get_cli(),
+        [
+            "--warehouse",
+            str(ref_wh),
+            "eval",
+            "--gold",
+            str(gold),
+            "--text-col",
+            "sentence",
+            "--gold-col",
+            "country",
+            "--json",
+        ],
     )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
@@ -99,7 +118,10 @@ def test_eval_command_json(ref_wh: Path, tmp_path: Path) -> None:
 @pytest.mark.shared
 @pytest.mark.parametrize(
     ("fname", "text_col", "gold_col", "floor"),
-    [("laion_self_dev.csv", "text", "gt", 0.74), ("marginalized_dev.csv", "Text", "Country name EN", 0.80)],
+    [
+        ("laion_self_dev.csv", "text", "gt", 0.74),
+        ("marginalized_dev.csv", "Text", "Country name EN", 0.80),
+    ],
 )
 def test_dev_accuracy(shared: Path, ref_wh_master: Path, fname, text_col, gold_col, floor) -> None:
     """Regression floor on the real dev sets (the figures are reported by `geosql eval`)."""

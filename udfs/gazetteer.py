@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "6"
+GAZETTEER_VERSION = "7"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -312,6 +312,10 @@ def build_gazetteer(con) -> Gazetteer:
         # candidates only for big cities, so they cost nothing on ordinary text.
         if not _CJK.search(key) and any(kind[c] == CITY for c in ordered) and zipf(key) >= 4.5:
             ordered = [c for c in ordered if kind[c] != CITY or pop[c] >= 100_000]
+        # Function words ("the", "of", "us") are never places, except a country code written
+        # in capitals ("US", "UK"), which `mentions` checks.
+        if not _CJK.search(key) and zipf(key) >= 5.5:
+            ordered = [c for c in ordered if kind[c] == COUNTRY]
         if ordered:
             compact[key] = tuple(ordered[:12])
     names = dict(con.sql("SELECT iso2, name FROM countries").fetchall())
@@ -421,6 +425,14 @@ class Geoparser:
             for size in range(min(MAX_NGRAM, n - i), 0, -1):
                 key = keys[i] if size == 1 else " ".join(keys[i : i + size])
                 cands = index.get(key)
+                if (
+                    cands
+                    and size == 1
+                    and len(key) <= 3
+                    and zipf(key) >= 5.5
+                    and not toks[i][0].isupper()
+                ):
+                    cands = None  # "us" the pronoun, not "US"
                 if cands:
                     s, e = toks[i][1], toks[i + size - 1][2]
                     out.append(Mention(text[s:e], s, e, key, cands))
