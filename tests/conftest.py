@@ -22,13 +22,15 @@ def wh(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def ref_wh_master(tmp_path_factory) -> Path:
-    """A warehouse with the bundled reference data, built once per session."""
+    """A warehouse with the bundled reference data and its gazetteer index, built once."""
     from geosql import refdata
+    from udfs.gazetteer import load_gazetteer
 
     p = tmp_path_factory.mktemp("ref") / "ref.duckdb"
     with geosql.connect(p) as con:
         for _ in refdata.load_defaults(con):
             pass
+        load_gazetteer(con)  # cached in ref.models/, copied along by `ref_wh`
     return p
 
 
@@ -37,6 +39,9 @@ def ref_wh(ref_wh_master: Path, tmp_path: Path) -> Path:
     """A private copy of the reference warehouse, free to write to."""
     p = tmp_path / "ref.duckdb"
     shutil.copy(ref_wh_master, p)
+    models = ref_wh_master.parent / "ref.models"  # cached indexes (gazetteer) belong with it
+    if models.is_dir():
+        shutil.copytree(models, tmp_path / "ref.models")
     return p
 
 

@@ -14,6 +14,6 @@ CREATE OR REPLACE MACRO country_name(code) AS
 
 -- Great-circle distance in km between two lat/lon points (haversine, mean Earth radius).
 CREATE OR REPLACE MACRO haversine_km(lat1, lon1, lat2, lon2) AS
-    2 * 6371.0088 * asin(sqrt(
+    2 * 6371.0088 * asin(least(1.0, sqrt(
         pow(sin(radians(lat2 - lat1) / 2), 2)
-        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)));
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))));

@@ -82,11 +82,7 @@ CREATE TABLE IF NOT EXISTS clip_labels (
     PRIMARY KEY (caption_id, model_key, rank)
 );
 
--- Great-circle distance in km (mean Earth radius 6371.0088 km); inputs in degrees.
-CREATE OR REPLACE MACRO haversine_km(lat1, lon1, lat2, lon2) AS
-    2 * 6371.0088 * asin(least(1.0, sqrt(
-        pow(sin(radians(lat2 - lat1) / 2), 2)
-        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))));
+-- haversine_km(lat1, lon1, lat2, lon2) is defined with the other macros in 015_macros.sql.
 
 -- The relabelled images with their domain (continent of the image's country), rank-1 label only.
 -- key: the embedding model_key the labels came from (NULL when a single model was used).
