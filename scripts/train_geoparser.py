@@ -1,10 +1,13 @@
-"""Train the offline geoparser's scoring model (logistic regression over candidate features).
+"""Train the offline geoparser's scoring models.
 
     .venv/bin/python scripts/train_geoparser.py [--warehouse W] [--shared ../shared]
 
-Uses the `train == 1` rows of the two dev sets in ../shared/data/dev (never copied into the
-repo), reports accuracy on the `train == 0` rows, and writes udfs/geoparse_model.json (feature
-names, coefficients, intercept, decision threshold). Deterministic: fixed seed, sorted inputs.
+Stage 1 scores each (mention, candidate country) with a logistic regression over the features
+in udfs/gazetteer.py:FEATURES. Stage 2 decides whether the caption names a place at all, from
+caption-level features (CAPTION_FEATURES) computed on out-of-fold stage-1 scores. Trained on the
+`train == 1` rows of the two dev sets in ../shared/data/dev (never copied into the repo);
+accuracy is reported on the `train == 0` rows. Writes udfs/geoparse_model.json.
+Deterministic: fixed folds and seeds.
 """
 
 from __future__ import annotations
@@ -23,12 +26,19 @@ sys.path.insert(0, str(ROOT))
 
 import geosql  # noqa: E402
 from geosql.countries import is_no_place, normalize_country  # noqa: E402
-from udfs.gazetteer import FEATURES, Geoparser, load_gazetteer  # noqa: E402
+from udfs.gazetteer import (  # noqa: E402
+    CAPTION_FEATURES,
+    FEATURES,
+    Geoparser,
+    caption_features,
+    load_gazetteer,
+)
 
 SETS = [
     ("laion_self_dev.csv", "text", "gt"),
     ("marginalized_dev.csv", "Text", "Country name EN"),
 ]
+FOLDS = 5
 
 
 def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
@@ -48,7 +58,37 @@ def accuracy(gp: Geoparser, rows) -> dict[str, float]:
     res: dict[str, list[int]] = {}
     for text, gold, f in rows:
         res.setdefault(f, []).append(int(gp.parse(text).country_code == gold))
-    return {f: sum(v) / len(v) for f, v in res.items()}
+    return {f: round(sum(v) / len(v), 4) for f, v in res.items()}
+
+
+def fit_mentions(cands, idx, C: float) -> tuple[list[float], float]:
+    """Stage 1 on the captions in idx: (coef, intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, w = [], [], []
+    for i in idx:
+        _, rows, _, gold = cands[i]
+        for _m, cc, x in rows:
+            X.append(x)
+            y.append(int(cc == gold))
+            w.append(1.0 / max(len(rows), 1) ** 0.5)  # long captions don't dominate
+    clf = LogisticRegression(C=C, max_iter=5000, random_state=0)
+    clf.fit(np.array(X), np.array(y), sample_weight=np.array(w))
+    return [round(float(c), 5) for c in clf.coef_[0]], round(float(clf.intercept_[0]), 5)
+
+
+def caption_rows(cand, coef, b):
+    """(caption features, top country) from stage-1 scores, or None without candidates."""
+    _, rows, info, _ = cand
+    prob, xtop = {}, {}
+    for _m, cc, x in rows:
+        p = 1 / (1 + math.exp(-(b + sum(c * v for c, v in zip(coef, x, strict=True)))))
+        if p > prob.get(cc, -1):
+            prob[cc], xtop[cc] = p, x
+    if not prob:
+        return None
+    top = max(prob, key=prob.get)
+    return caption_features(prob, xtop[top], info), top
 
 
 def main() -> None:
@@ -67,45 +107,65 @@ def main() -> None:
         gaz = load_gazetteer(con)
     shared = Path(args.shared)
     train, val = load(shared, 1), load(shared, 0)
-    gp = Geoparser(gaz, weights=([0.0] * len(FEATURES), 0.0, 0.5))
-    X, y, w = [], [], []
+    zero = {"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5}
+    gp0 = Geoparser(gaz, model=zero)
+    cands = []
     for text, gold, _f in train:
-        _, rows = gp.candidates(text)
-        # Weight each caption equally, and the two kinds of text equally.
-        for _m, cc, x in rows:
-            X.append(x)
-            y.append(int(cc == gold))
-            w.append(1.0 / max(len(rows), 1) ** 0.5)
-    X, y = np.array(X), np.array(y)
-    clf = LogisticRegression(C=args.C, max_iter=5000, random_state=0)
-    clf.fit(X, y, sample_weight=np.array(w))
-    coef, b = [round(float(c), 5) for c in clf.coef_[0]], round(float(clf.intercept_[0]), 5)
-    best = (0.0, 0.5)
-    for t in np.arange(0.2, 0.81, 0.025):
-        gp = Geoparser(gaz, weights=(coef, b, float(t)))
-        acc = accuracy(gp, train)
-        score = sum(acc.values()) / len(acc)
-        if score > best[0] + 1e-9:
-            best = (score, float(round(t, 3)))
-    gp = Geoparser(gaz, weights=(coef, b, best[1]))
-    tr, va = accuracy(gp, train), accuracy(gp, val)
+        ments, rows, info = gp0.candidates(text)
+        cands.append((ments, rows, info, gold))
+    coef, b = fit_mentions(cands, range(len(cands)), args.C)
+
+    # Stage 2 on out-of-fold stage-1 scores (fixed folds by position).
+    F, Y = [], []
+    for k in range(FOLDS):
+        fit_idx = [i for i in range(len(cands)) if i % FOLDS != k]
+        ck, bk = fit_mentions(cands, fit_idx, args.C)
+        for i in range(k, len(cands), FOLDS):
+            r = caption_rows(cands[i], ck, bk)
+            gold = cands[i][3]
+            if r is None:
+                continue
+            f, top = r
+            if gold is None or top == gold:  # answering helps iff top == gold
+                F.append(f)
+                Y.append(int(gold is not None))
+    clf2 = LogisticRegression(C=1.0, max_iter=5000, random_state=0)
+    clf2.fit(np.array(F), np.array(Y))
     model = {
         "features": FEATURES,
         "coef": coef,
         "intercept": b,
-        "threshold": best[1],
-        "trained_on": "train==1 rows of laion_self_dev.csv and marginalized_dev.csv",
-        "C": args.C,
-        "train_accuracy": {k: round(v, 4) for k, v in tr.items()},
-        "validation_accuracy": {k: round(v, 4) for k, v in va.items()},
+        "caption_features": CAPTION_FEATURES,
+        "caption_coef": [round(float(c), 5) for c in clf2.coef_[0]],
+        "caption_intercept": round(float(clf2.intercept_[0]), 5),
+        "threshold": 0.5,
     }
+    best = (0.0, 0.5)
+    for t in np.arange(0.3, 0.71, 0.025):
+        gp = Geoparser(gaz, model={**model, "threshold": float(t)})
+        acc = accuracy(gp, train)
+        score = sum(acc.values()) / len(acc)
+        if score > best[0] + 1e-9:
+            best = (score, float(round(t, 3)))
+    model["threshold"] = best[1]
+    gp = Geoparser(gaz, model=model)
+    tr, va = accuracy(gp, train), accuracy(gp, val)
+    model.update(
+        {
+            "trained_on": "train==1 rows of laion_self_dev.csv and marginalized_dev.csv",
+            "C": args.C,
+            "train_accuracy": tr,
+            "validation_accuracy": va,
+        }
+    )
     out = ROOT / "udfs" / "geoparse_model.json"
     out.write_text(json.dumps(model, indent=1) + "\n")
-    for name, c in sorted(zip(FEATURES, coef, strict=True), key=lambda t: -abs(t[1])):
-        print(f"  {name:24s} {c:+.3f}")
+    for name, c in sorted(zip(FEATURES, coef, strict=True), key=lambda t: -abs(t[1]))[:10]:
+        print(f"  {name:26s} {c:+.3f}")
+    for name, c in zip(CAPTION_FEATURES, model["caption_coef"], strict=True):
+        print(f"  caption:{name:18s} {c:+.3f}")
     print(f"threshold {best[1]}  train {tr}  validation {va}")
     print(f"wrote {out}")
-    assert all(math.isfinite(c) for c in coef)
 
 
 if __name__ == "__main__":

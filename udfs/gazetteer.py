@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "7"
+GAZETTEER_VERSION = "8"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -318,6 +318,10 @@ def build_gazetteer(con) -> Gazetteer:
             ordered = [c for c in ordered if kind[c] == COUNTRY]
         if ordered:
             compact[key] = tuple(ordered[:12])
+    # Vague regions are indexed with no candidates: the longest match consumes them, so
+    # "Latin America" never falls back to "America".
+    for key in VAGUE:
+        compact[name_key(key)] = ()
     names = dict(con.sql("SELECT iso2, name FROM countries").fetchall())
     capitals = {
         (cc, name_key(cap))
@@ -407,12 +411,17 @@ class Geoparser:
         self,
         gaz: Gazetteer,
         threshold: float | None = None,
-        weights: tuple[list[float], float, float] | None = None,
+        model: dict | None = None,
     ):
+        """`model`: coef/intercept/threshold (+ caption_coef/caption_intercept); default:
+        udfs/geoparse_model.json. `threshold` overrides the model's decision threshold."""
         self.g = gaz
-        w, b, t = weights or _load_weights()
-        self.weights, self.bias = w, b
-        self.threshold = t if threshold is None else threshold
+        m = model if model is not None else load_model()
+        self.weights, self.bias = m["coef"], m["intercept"]
+        self.caption_model = (
+            (m["caption_coef"], m["caption_intercept"]) if m.get("caption_coef") else None
+        )
+        self.threshold = m["threshold"] if threshold is None else threshold
 
     # -- extract
     def mentions(self, text: str) -> tuple[list[Mention], list[tuple[str, int, int]]]:
@@ -425,6 +434,9 @@ class Geoparser:
             for size in range(min(MAX_NGRAM, n - i), 0, -1):
                 key = keys[i] if size == 1 else " ".join(keys[i : i + size])
                 cands = index.get(key)
+                if cands == ():  # a vague region: consume the words, no mention
+                    i += size
+                    break
                 if (
                     cands
                     and size == 1
@@ -452,21 +464,27 @@ class Geoparser:
     # -- features and prediction
     def candidates(
         self, text: str | None
-    ) -> tuple[list[Mention], list[tuple[Mention, str, list[float]]]]:
-        """Mentions, and one feature vector per (mention, candidate country)."""
+    ) -> tuple[list[Mention], list[tuple[Mention, str, list[float]]], dict[str, float]]:
+        """Mentions, one feature vector per (mention, candidate country), caption-level facts."""
         if not text:
-            return [], []
+            return [], [], {}
         text = _fix_mojibake(text)
         ments, toks = self.mentions(text)
         self._abbreviations(text, toks, ments)
         if not ments:
-            return ments, []
+            return ments, [], {}
         g = self.g
         words = [t[0] for t in toks if t[0][:1].isalpha()]
         n_cap = sum(1 for w in words if w[0].isupper())
         cap_info = bool(words) and 0 < n_cap <= 0.6 * len(words) and not text.isupper()
         low_words = {norm_token(w) for w in words}
         place_cue = bool(low_words & PLACE_CUES)
+        info = {
+            "place_cue": float(place_cue),
+            "cap_info": float(cap_info),
+            "log_words": math.log10(len(words) + 1),
+            "sentence": float(cap_info and text.rstrip()[-1:] in ".!?" and len(words) >= 6),
+        }
         tok_index = {t[1]: j for j, t in enumerate(toks)}
         spans = {(m.start, m.end) for m in ments}
         # Countries supported by country/division mentions, and by any mention.
@@ -510,6 +528,9 @@ class Geoparser:
                 )
             )
             next_type = norm_token(next_tok) in PLACE_TYPES
+            # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
+            words_m = [w for w in m.key.split(" ") if w not in {"the", "a", "an", "of"}]
+            all_common = n_tok > 1 and bool(words_m) and all(zipf(w) >= 3.5 for w in words_m)
             # Score every candidate country of this mention.
             by_country: dict[str, int] = {}
             for c in m.candidates:
@@ -531,7 +552,9 @@ class Geoparser:
                 cap_mixed = cap_info_m and is_cap
                 x = [
                     1.0 if k == COUNTRY and not abbr else 0.0,
-                    1.0 if k == COUNTRY and z >= 4.3 and not cap_mixed else 0.0,
+                    1.0
+                    if k == COUNTRY and z >= 4.3 and not cap_mixed and not m.text.isupper()
+                    else 0.0,
                     1.0 if k == DEMONYM else 0.0,
                     1.0 if k == ADMIN1 and cc == "US" else 0.0,
                     1.0 if k == ADMIN1 and cc != "US" else 0.0,
@@ -544,6 +567,9 @@ class Geoparser:
                     z if city else 0.0,
                     1.0 if city and z >= 4.0 else 0.0,
                     1.0 if city and z >= 3.0 and not cap_mixed else 0.0,
+                    max(0.0, z - (lp - 2.0)) if city else 0.0,
+                    1.0 if city and g.pop[c] >= 500_000 else 0.0,
+                    1.0 if all_common else 0.0,
                     (m.scores.get(cc, 0.0) / 2.5) if abbr else 0.0,
                     min(n_tok, 3) - 1.0,
                     1.0 if len(m.key) <= 4 else 0.0,
@@ -561,19 +587,19 @@ class Geoparser:
                     1.0 if _CJK.search(m.key) or not m.key.isascii() else 0.0,
                 ]
                 rows.append((m, cc, x))
-        return ments, rows
+        return ments, rows, info
 
     def parse(self, text: str | None) -> Parse:
-        ments, rows = self.candidates(text)
+        ments, rows, info = self.candidates(text)
         w, b = self.weights, self.bias
         prob: dict[str, float] = {}
-        best: dict[str, tuple[float, Mention]] = {}
+        best: dict[str, tuple[float, Mention, list[float]]] = {}
         for m, cc, x in rows:
             p = 1.0 / (1.0 + math.exp(-(b + sum(wi * xi for wi, xi in zip(w, x, strict=True)))))
             m.scores[cc] = max(p, m.scores.get(cc, 0.0))
             prob[cc] = max(p, prob.get(cc, 0.0))
             if cc not in best or p > best[cc][0]:
-                best[cc] = (p, m)
+                best[cc] = (p, m, x)
         for m in ments:
             for cc in list(m.best):
                 if cc not in m.scores:
@@ -585,10 +611,21 @@ class Geoparser:
         if not prob:
             return Parse(None, 1.0, None, ments)
         win = max(prob, key=prob.get)
-        p = prob[win]
+        p = self.located_probability(prob, best[win][2], info)
         if p < self.threshold:
             return Parse(None, round(1.0 - p, 4), best[win][1].text, ments)
         return Parse(win, round(p, 4), best[win][1].text, ments)
+
+    def located_probability(
+        self, prob: dict[str, float], x_top: list[float], info: dict[str, float]
+    ) -> float:
+        """Second stage: does the caption name a place at all? (the best country's p otherwise)."""
+        top = max(prob.values())
+        if self.caption_model is None:
+            return top
+        coef, bias = self.caption_model
+        f = caption_features(prob, x_top, info)
+        return 1.0 / (1.0 + math.exp(-(bias + sum(c * v for c, v in zip(coef, f, strict=True)))))
 
     def _abbreviations(self, text: str, toks: list, ments: list[Mention]) -> None:
         """'Austin, TX', 'Toronto, ON', 'TX 78701': state/province codes after a comma."""
@@ -600,12 +637,18 @@ class Geoparser:
             prev_end = toks[j - 1][2]
             between = text[prev_end:s]
             after_zip = j + 1 < len(toks) and _ZIP.match(toks[j + 1][0])
-            if "," not in between and not after_zip:
+            after_prep = (
+                len(tok) == 2
+                and between == " "
+                and norm_token(toks[j - 1][0]) in {"in", "from"}
+                and not text.isupper()
+            )
+            if "," not in between and not after_zip and not after_prep:
                 continue
             cc = None
             if tok in US_STATES:
                 cc = "US"
-            elif tok in CA_PROVINCES:
+            elif tok in CA_PROVINCES and not after_prep:
                 cc = "CA"
             elif tok in AU_STATES and "," in between:
                 cc = "AU"
@@ -617,7 +660,7 @@ class Geoparser:
                 continue
             prev_is_place = any(m.end == prev_end for m in ments)
             m = Mention(tok, s, e, f"{tok.lower()}#abbr", (idx,))
-            m.scores = {cc: 2.5 if (prev_is_place or after_zip) else 1.2}
+            m.scores = {cc: 2.5 if (prev_is_place or after_zip or after_prep) else 1.2}
             ments.append(m)
 
 
@@ -715,6 +758,9 @@ FEATURES = [
     "city_zipf",
     "city_common_word",
     "city_common_uncapitalised",
+    "city_excess_zipf",
+    "city_pop_500k",
+    "multi_all_common",
     "abbreviation",
     "n_tokens",
     "short",
@@ -733,18 +779,59 @@ FEATURES = [
 ]
 
 
-def _load_weights() -> tuple[list[float], float, float]:
+CAPTION_FEATURES = [
+    "logit_top",
+    "logit_second",
+    "n_countries",
+    "top_is_country",
+    "top_is_division",
+    "top_is_city",
+    "place_cue",
+    "cap_info",
+    "log_words",
+    "sentence",
+]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def caption_features(
+    prob: dict[str, float], x_top: list[float], info: dict[str, float]
+) -> list[float]:
+    """Caption-level features for the located/no-place decision (CAPTION_FEATURES order)."""
+    ps = sorted(prob.values(), reverse=True)
+    f = dict(zip(FEATURES, x_top, strict=True))
+    return [
+        _logit(ps[0]),
+        _logit(ps[1]) if len(ps) > 1 else -5.0,
+        float(sum(1 for q in ps if q >= 0.2)),
+        f["country"],
+        max(f["us_state"], f["admin1"], 1.0 if f["abbreviation"] > 0 else 0.0),
+        f["city"],
+        info.get("place_cue", 0.0),
+        info.get("cap_info", 0.0),
+        info.get("log_words", 0.0),
+        info.get("sentence", 0.0),
+    ]
+
+
+@lru_cache(maxsize=1)
+def load_model() -> dict:
+    """The trained scoring model (udfs/geoparse_model.json); all-zero weights if absent."""
     import json
 
     f = Path(__file__).with_name("geoparse_model.json")
     if not f.exists():
-        return [0.0] * len(FEATURES), 0.0, 0.5
+        return {"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5}
     d = json.loads(f.read_text())
-    if d["features"] != FEATURES:
+    if d["features"] != FEATURES or d.get("caption_features", CAPTION_FEATURES) != CAPTION_FEATURES:
         raise RuntimeError(
             f"{f} was trained with other features: retrain with scripts/train_geoparser.py"
         )
-    return d["coef"], d["intercept"], d["threshold"]
+    return d
 
 
 def _rank(g: Gazetteer, c: int) -> tuple[float, int]:
@@ -752,9 +839,16 @@ def _rank(g: Gazetteer, c: int) -> tuple[float, int]:
     return (1.5 if big_city else g.kind[c], -g.pop[c])
 
 
+def _model_digest() -> str:
+    import hashlib
+
+    f = Path(__file__).with_name("geoparse_model.json")
+    return hashlib.sha1(f.read_bytes()).hexdigest()[:10] if f.exists() else "untrained"
+
+
 def _default_threshold() -> float:
     try:
-        return _load_weights()[2]
+        return load_model()["threshold"]
     except RuntimeError:
         return 0.5
 
@@ -870,7 +964,7 @@ registry.stage(
         process=_process,
         setup=_setup,
         defaults={"method": "offline", "threshold": _default_threshold()},
-        version=GAZETTEER_VERSION,
+        version=f"{GAZETTEER_VERSION}-{_model_digest()}",  # a retrained model reruns
         batch_size=5000,
     )
 )
