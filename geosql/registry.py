@@ -49,6 +49,7 @@ class Stage:
     done: SQL selecting the keys already processed for this config (`$config_key` is bound).
     outputs: table -> SQL predicate (formatted like `inputs`) scoping the rows a rerun replaces.
     setup(con, config) -> state: loads models once (lazy heavy imports); may read the warehouse.
+    teardown(state): releases what setup started (worker processes...), after the last batch.
     process(state, batch, config) -> BatchResult: touches no database.
     runtime_keys: config keys that do not change results (batch size, device...), left out of
         the config key.
@@ -61,6 +62,7 @@ class Stage:
     outputs: dict[str, str]
     process: Callable[[Any, pa.Table, dict], BatchResult]
     setup: Callable[[Any, dict], Any] = lambda con, config: None
+    teardown: Callable[[Any], None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
     key: str = "caption_id"
     version: str = "1"

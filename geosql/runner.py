@@ -204,6 +204,7 @@ def run_stage(
     done = failed = 0
     usage: dict[str, float] = {}
     status, message = "done", None
+    state = None
     try:
         state = stage.setup(con, cfg) if total else None
         reader = con.cursor().sql(q, params=params) if total else None
@@ -230,6 +231,8 @@ def run_stage(
         status, message = "failed", f"{type(e).__name__}: {e}"[:2000]
         raise
     finally:
+        if state is not None and stage.teardown is not None:
+            stage.teardown(state)
         con.execute(
             "UPDATE stage_runs SET finished = now(), status = ?, message = ? WHERE run_id = ?",
             [status, message, run_id],

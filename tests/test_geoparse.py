@@ -130,3 +130,24 @@ def test_dev_accuracy(shared: Path, ref_wh_master: Path, fname, text_col, gold_c
 
     res = evaluate(ref_wh_master, shared / "data" / "dev" / fname, text_col, gold_col, "offline")
     assert res["accuracy"] >= floor, res["accuracy"]
+
+
+def test_worker_processes_give_the_same_answers(ref_wh: Path) -> None:
+    """The stage's worker pool (spawned processes) matches the in-process parser row for row."""
+    rows = [(f"w{i}", CAPTIONS[k][0]) for i, k in enumerate(sorted(CAPTIONS) * 90)]
+    with geosql.connect(ref_wh) as con:
+        con.executemany("INSERT INTO captions (caption_id, dataset, text) VALUES (?, 'w', ?)", rows)
+        run_stage(con, "geoparse", config={"workers": 1, "method": "single"})
+        s = run_stage(con, "geoparse", config={"workers": 2, "method": "pool"}, batch_size=1200)
+        assert s.rows_done == len(rows)
+        diff = con.sql(
+            "SELECT count(*) FROM geo_predictions a JOIN geo_predictions b USING (caption_id)"
+            " WHERE a.method = 'single' AND b.method = 'pool'"
+            " AND (a.country_code IS DISTINCT FROM b.country_code OR a.confidence <> b.confidence)"
+        ).fetchall()[0][0]
+        assert diff == 0
+        n_single, n_pool = (
+            con.sql(f"SELECT count(*) FROM geo_mentions WHERE method = '{m}'").fetchall()[0][0]
+            for m in ("single", "pool")
+        )
+        assert n_single == n_pool > 0

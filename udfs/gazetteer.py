@@ -12,6 +12,7 @@ caption gets no place.
 from __future__ import annotations
 
 import math
+import operator
 import pickle
 import re
 import unicodedata
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "8"
+GAZETTEER_VERSION = "9"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -236,6 +237,7 @@ class Gazetteer:
     cjk_names: list[str]
     country_names: dict[str, str]
     capitals: set[tuple[str, str]] = field(default_factory=set)
+    span: dict[str, int] = field(default_factory=dict)  # first word -> longest name (words)
     automaton: Any = field(default=None, repr=False)
 
     def cjk_automaton(self):
@@ -322,6 +324,11 @@ def build_gazetteer(con) -> Gazetteer:
     # "Latin America" never falls back to "America".
     for key in VAGUE:
         compact[name_key(key)] = ()
+    span: dict[str, int] = {}
+    for key in compact:
+        if " " in key:
+            first, n_words = key.split(" ", 1)[0], key.count(" ") + 1
+            span[first] = max(span.get(first, 1), n_words)
     names = dict(con.sql("SELECT iso2, name FROM countries").fetchall())
     capitals = {
         (cc, name_key(cap))
@@ -330,7 +337,7 @@ def build_gazetteer(con) -> Gazetteer:
         ).fetchall()
     }
     return Gazetteer(
-        compact, country, kind, pop, gid, lat, lon, admin1, sorted(cjk), names, capitals
+        compact, country, kind, pop, gid, lat, lon, admin1, sorted(cjk), names, capitals, span
     )
 
 
@@ -422,16 +429,17 @@ class Geoparser:
             (m["caption_coef"], m["caption_intercept"]) if m.get("caption_coef") else None
         )
         self.threshold = m["threshold"] if threshold is None else threshold
+        self._facts: dict[tuple, tuple] = {}
 
     # -- extract
     def mentions(self, text: str) -> tuple[list[Mention], list[tuple[str, int, int]]]:
         toks = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
         keys = [norm_token(t[0]) for t in toks]
-        index = self.g.index
+        index, span = self.g.index, self.g.span
         out: list[Mention] = []
         i, n = 0, len(toks)
         while i < n:
-            for size in range(min(MAX_NGRAM, n - i), 0, -1):
+            for size in range(min(span.get(keys[i], 1), n - i), 0, -1):
                 key = keys[i] if size == 1 else " ".join(keys[i : i + size])
                 cands = index.get(key)
                 if cands == ():  # a vague region: consume the words, no mention
@@ -513,8 +521,6 @@ class Geoparser:
             sent_start = j == 0 or bool(
                 between_prev.strip(" \"'(") and between_prev.strip()[-1:] in ".!?:|-"
             )
-            z = zipf(m.key) if not (_CJK.search(m.key) or m.key.endswith("#abbr")) else 0.0
-            n_tok = m.key.count(" ") + 1
             prep = norm_token(prev_tok) in PREPOSITIONS and "," not in between_prev
             adj_cap = bool(
                 cap_info
@@ -528,18 +534,7 @@ class Geoparser:
                 )
             )
             next_type = norm_token(next_tok) in PLACE_TYPES
-            # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
-            words_m = [w for w in m.key.split(" ") if w not in {"the", "a", "an", "of"}]
-            all_common = n_tok > 1 and bool(words_m) and all(zipf(w) >= 3.5 for w in words_m)
-            # Score every candidate country of this mention.
-            by_country: dict[str, int] = {}
-            for c in m.candidates:
-                cc = g.country[c]
-                # Prefer the country itself, then a big city over a same-named division
-                # ("Tokyo", "New York"), then the division, then the most populous place.
-                if cc not in by_country or _rank(g, c) < _rank(g, by_country[cc]):
-                    by_country[cc] = c
-            pops = sorted((g.pop[c] for c in by_country.values()), reverse=True)
+            z, n_tok, all_common, by_country, top_pop_value = self._key_facts(m)
             for cc, c in by_country.items():
                 if (m.key, cc) in seen:
                     continue
@@ -547,7 +542,7 @@ class Geoparser:
                 k = g.kind[c]
                 abbr = m.key.endswith("#abbr")
                 lp = math.log10(g.pop[c] + 1) if k == CITY else 0.0
-                top_pop = k == CITY and g.pop[c] >= pops[0]
+                top_pop = k == CITY and g.pop[c] >= top_pop_value
                 city = k == CITY
                 cap_mixed = cap_info_m and is_cap
                 x = [
@@ -589,13 +584,39 @@ class Geoparser:
                 rows.append((m, cc, x))
         return ments, rows, info
 
+    def _key_facts(self, m: Mention) -> tuple[float, int, bool, dict[str, int], int]:
+        """What depends on the name alone (memoized): commonness, length, best place per country."""
+        memo_key = (m.key, m.candidates)
+        facts = self._facts.get(memo_key)
+        if facts is not None:
+            return facts
+        g = self.g
+        z = zipf(m.key) if not (_CJK.search(m.key) or m.key.endswith("#abbr")) else 0.0
+        n_tok = m.key.count(" ") + 1
+        # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
+        words_m = [w for w in m.key.split(" ") if w not in {"the", "a", "an", "of"}]
+        all_common = n_tok > 1 and bool(words_m) and all(zipf(w) >= 3.5 for w in words_m)
+        # Prefer the country itself, then a big city over a same-named division ("Tokyo",
+        # "New York"), then the division, then the most populous place.
+        by_country: dict[str, int] = {}
+        for c in m.candidates:
+            cc = g.country[c]
+            if cc not in by_country or _rank(g, c) < _rank(g, by_country[cc]):
+                by_country[cc] = c
+        top_pop = max(g.pop[c] for c in by_country.values())
+        facts = (z, n_tok, all_common, by_country, top_pop)
+        if len(self._facts) > 500_000:
+            self._facts.clear()
+        self._facts[memo_key] = facts
+        return facts
+
     def parse(self, text: str | None) -> Parse:
         ments, rows, info = self.candidates(text)
         w, b = self.weights, self.bias
         prob: dict[str, float] = {}
         best: dict[str, tuple[float, Mention, list[float]]] = {}
         for m, cc, x in rows:
-            p = 1.0 / (1.0 + math.exp(-(b + sum(wi * xi for wi, xi in zip(w, x, strict=True)))))
+            p = 1.0 / (1.0 + math.exp(-(b + sum(map(operator.mul, w, x)))))
             m.scores[cc] = max(p, m.scores.get(cc, 0.0))
             prob[cc] = max(p, prob.get(cc, 0.0))
             if cc not in best or p > best[cc][0]:
@@ -625,7 +646,7 @@ class Geoparser:
             return top
         coef, bias = self.caption_model
         f = caption_features(prob, x_top, info)
-        return 1.0 / (1.0 + math.exp(-(bias + sum(c * v for c, v in zip(coef, f, strict=True)))))
+        return 1.0 / (1.0 + math.exp(-(bias + sum(map(operator.mul, coef, f)))))
 
     def _abbreviations(self, text: str, toks: list, ments: list[Mention]) -> None:
         """'Austin, TX', 'Toronto, ON', 'TX 78701': state/province codes after a comma."""
@@ -865,31 +886,25 @@ def geoparser_for(con, threshold: float | None = None) -> Geoparser:
     return _parsers[key]
 
 
-def _setup(con, cfg: dict) -> Geoparser:
-    return geoparser_for(con, cfg["threshold"])
+MIN_MENTION_SCORE = 0.05  # weaker mentions are noise ("The", "Ring") and are not stored
+
+PRED_COLS = ("caption_id", "country_code", "confidence", "evidence")
+MENTION_COLS = (
+    "caption_id",
+    "mention",
+    "start_pos",
+    "end_pos",
+    "geonameid",
+    "country_code",
+    "lat",
+    "lon",
+    "score",
+)
 
 
-def _process(gp: Geoparser, batch: pa.Table, cfg: dict) -> BatchResult:
-    method = cfg["method"]
-    ids = batch["caption_id"].to_pylist()
-    texts = batch["text"].to_pylist()
-    pred = {"caption_id": [], "method": [], "country_code": [], "confidence": [], "evidence": []}
-    men = {
-        k: []
-        for k in (
-            "caption_id",
-            "method",
-            "mention",
-            "start_pos",
-            "end_pos",
-            "geonameid",
-            "country_code",
-            "lat",
-            "lon",
-            "score",
-        )
-    }
-    errors = []
+def parse_rows(gp: Geoparser, ids: list[str], texts: list[str | None]):
+    """Parse captions -> (prediction rows, mention rows, errors) as plain tuples."""
+    preds, ments, errors = [], [], []
     g = gp.g
     for cid, text in zip(ids, texts, strict=True):
         try:
@@ -897,28 +912,94 @@ def _process(gp: Geoparser, batch: pa.Table, cfg: dict) -> BatchResult:
         except Exception as e:  # one bad caption never stops the run
             errors.append((cid, type(e).__name__, str(e)))
             continue
-        pred["caption_id"].append(cid)
-        pred["method"].append(method)
-        pred["country_code"].append(r.country_code)
-        pred["confidence"].append(round(r.confidence, 4))
-        pred["evidence"].append(r.mention)
+        preds.append((cid, r.country_code, round(r.confidence, 4), r.mention))
         for m in r.mentions:
             if not m.scores:
                 continue
             top = max(m.scores, key=m.scores.get)
+            if m.scores[top] < MIN_MENTION_SCORE:
+                continue
             i = m.best[top]
-            men["caption_id"].append(cid)
-            men["method"].append(method)
-            men["mention"].append(m.text)
-            men["start_pos"].append(m.start)
-            men["end_pos"].append(m.end)
-            men["geonameid"].append(g.gid[i])
-            men["country_code"].append(top)
-            men["lat"].append(g.lat[i])
-            men["lon"].append(g.lon[i])
-            men["score"].append(round(m.scores[top], 4))
+            ments.append(
+                (
+                    cid,
+                    m.text,
+                    m.start,
+                    m.end,
+                    g.gid[i],
+                    top,
+                    g.lat[i],
+                    g.lon[i],
+                    round(m.scores[top], 4),
+                )
+            )
+    return preds, ments, errors
+
+
+# Worker processes (spawned, so no state is shared with DuckDB's threads) load the gazetteer
+# from the pickle cached beside the warehouse.
+_WORKER: dict[str, Geoparser] = {}
+
+
+def _worker_init(cache: str, threshold: float) -> None:
+    with open(cache, "rb") as f:
+        _WORKER["gp"] = Geoparser(pickle.load(f), threshold)
+
+
+def _worker_parse(chunk: tuple[list[str], list[str | None]]):
+    return parse_rows(_WORKER["gp"], *chunk)
+
+
+@dataclass
+class _State:
+    gp: Geoparser
+    pool: Any = None
+    workers: int = 1
+
+
+def _setup(con, cfg: dict) -> _State:
+    import os
+
+    gp = geoparser_for(con, cfg["threshold"])
+    workers = cfg["workers"] or (os.cpu_count() or 1)
+    cache = _cache_path(con, warehouse_path(con))
+    if workers <= 1 or cache is None or not cache.exists():
+        return _State(gp)
+    import multiprocessing as mp
+
+    pool = mp.get_context("spawn").Pool(
+        workers, initializer=_worker_init, initargs=(str(cache), gp.threshold)
+    )
+    return _State(gp, pool, workers)
+
+
+def _teardown(state: _State) -> None:
+    if state.pool is not None:
+        state.pool.terminate()
+        state.pool.join()
+
+
+def _process(state: _State, batch: pa.Table, cfg: dict) -> BatchResult:
+    ids = batch["caption_id"].to_pylist()
+    texts = batch["text"].to_pylist()
+    if state.pool is not None and len(ids) >= 1000:
+        step = -(-len(ids) // (state.workers * 2))
+        chunks = [(ids[i : i + step], texts[i : i + step]) for i in range(0, len(ids), step)]
+        parts = state.pool.map(_worker_parse, chunks)
+    else:
+        parts = [parse_rows(state.gp, ids, texts)]
+    preds = [r for p in parts for r in p[0]]
+    ments = [r for p in parts for r in p[1]]
+    errors = [r for p in parts for r in p[2]]
+    method = cfg["method"]
+
+    def table(rows: list[tuple], cols: tuple[str, ...]) -> pa.Table:
+        t = pa.table({c: [r[k] for r in rows] for k, c in enumerate(cols)})
+        return t.append_column("method", pa.array([method] * len(rows), pa.string()))
+
     return BatchResult(
-        {"geo_predictions": pa.table(pred), "geo_mentions": pa.table(men)}, errors=errors
+        {"geo_predictions": table(preds, PRED_COLS), "geo_mentions": table(ments, MENTION_COLS)},
+        errors=errors,
     )
 
 
@@ -963,7 +1044,9 @@ registry.stage(
         outputs={"geo_predictions": "method = {method}", "geo_mentions": "method = {method}"},
         process=_process,
         setup=_setup,
-        defaults={"method": "offline", "threshold": _default_threshold()},
+        teardown=_teardown,
+        defaults={"method": "offline", "threshold": _default_threshold(), "workers": 0},
+        runtime_keys=("workers",),
         version=f"{GAZETTEER_VERSION}-{_model_digest()}",  # a retrained model reruns
         batch_size=5000,
     )
