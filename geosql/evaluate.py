@@ -1,14 +1,13 @@
 """`geosql eval`: score a geoparsing method against a labelled CSV.
 
-The file is loaded into a throwaway copy of the warehouse (or a fresh one with the bundled
-reference data), the method's stage runs there, and predictions are compared with the gold
-countries. Gold values are country names in any common spelling, or 'no' for no place.
+The file is loaded into a throwaway warehouse that borrows the reference tables and LLM cache
+of the given one (or the bundled reference data), the method's stage runs there, and the
+predictions are compared with the gold countries. Gold values are country names in any common spelling, or 'no' for no place.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -142,6 +141,45 @@ def metrics(con: duckdb.DuckDBPyConnection, method: str, top: int = 10) -> dict[
     }
 
 
+# What an evaluation needs from the user's warehouse: reference data, and the LLM answer cache
+# (so evaluating the gemini method never pays twice). Captions and stage tables stay behind.
+BORROWED_TABLES = (
+    "continents",
+    "countries",
+    "country_aliases",
+    "admin1",
+    "places",
+    "place_names",
+    "gdp",
+    "settings",
+    "llm_calls",
+    "llm_prices",
+)
+
+
+def _borrow_reference(con: duckdb.DuckDBPyConnection, source: Path, models: Path) -> None:
+    """Copy the reference tables of `source` into the throwaway warehouse; link its indexes."""
+    con.execute(f"ATTACH '{str(source).replace(chr(39), chr(39) * 2)}' AS src (READ_ONLY)")
+    try:
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'"
+            ).fetchall()
+        }
+        for t in BORROWED_TABLES:
+            if t in have:
+                con.execute(f"DELETE FROM {t}")
+                con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM src.{t}")
+    finally:
+        con.execute("DETACH src")
+    src_models = source.parent / f"{source.stem}.models"
+    if src_models.is_dir():
+        for f in src_models.iterdir():
+            if f.is_file():
+                (models / f.name).symlink_to(f.resolve())
+
+
 def evaluate(
     source_warehouse: Path | None,
     gold: Path,
@@ -150,7 +188,8 @@ def evaluate(
     method: str,
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Copy the warehouse (or build one), load the gold file, run the method, score it."""
+    """Build a throwaway warehouse (reference data borrowed from `source_warehouse` when it
+    exists), load the gold file, run the method, score it."""
     import geosql
     from geosql import refdata
     from geosql.paths import models_dir
@@ -159,12 +198,9 @@ def evaluate(
     stage = stage_for_method(method)
     with tempfile.TemporaryDirectory(prefix="geosql-eval-") as tmp:
         wh = Path(tmp) / "eval.duckdb"
-        if source_warehouse is not None and Path(source_warehouse).exists():
-            shutil.copy(source_warehouse, wh)
-            src_models = Path(source_warehouse).parent / f"{Path(source_warehouse).stem}.models"
-            if src_models.is_dir():
-                shutil.copytree(src_models, models_dir(wh), dirs_exist_ok=True)
         with geosql.connect(wh) as con:
+            if source_warehouse is not None and Path(source_warehouse).exists():
+                _borrow_reference(con, Path(source_warehouse), models_dir(wh))
             for _ in refdata.load_defaults(con, only_missing=True):
                 pass
             con.execute("DELETE FROM gold_countries")
