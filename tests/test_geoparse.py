@@ -156,3 +156,22 @@ def test_worker_processes_give_the_same_answers(ref_wh: Path) -> None:
             for m in ("single", "pool")
         )
         assert n_single == n_pool > 0
+
+
+def test_fast_zipf_matches_wordfreq() -> None:
+    from wordfreq import zipf_frequency
+
+    from udfs.gazetteer import zipf
+
+    for w in [
+        "wedding",
+        "london",
+        "buston",
+        "the",
+        "sale",
+        "xyzzyq",
+        "new york",
+        "são paulo",
+        "東京",
+    ]:
+        assert zipf(w) == zipf_frequency(w, "en"), w

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "9"
+GAZETTEER_VERSION = "10"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -214,12 +214,36 @@ def name_key(name: str) -> str:
     return " ".join(norm_token(t) for t in _TOKEN.findall(name))
 
 
+@lru_cache(maxsize=1)
+def _english_frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
 @lru_cache(maxsize=200_000)
 def zipf(key: str) -> float:
-    """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the')."""
+    """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the').
+
+    Plain words are a dictionary lookup (the same value as wordfreq.zipf_frequency, ~20x
+    faster); phrases and other scripts go through wordfreq's tokenizer.
+    """
+    if key.isascii() and key.isalpha():
+        f = _english_frequencies().get(key, 0.0)
+        return round(math.log10(f) + 9, 2) if f > 0 else 0.0
     from wordfreq import zipf_frequency
 
     return zipf_frequency(key, "en")
+
+
+def _common(key: str, level: float) -> bool:
+    """zipf(key) >= level, skipping wordfreq for phrases with a rarer word (a phrase is never
+    more frequent than its rarest word)."""
+    if _CJK.search(key):
+        return False
+    if " " in key and any(w.isascii() and w.isalpha() and zipf(w) < level for w in key.split(" ")):
+        return False
+    return zipf(key) >= level
 
 
 @dataclass
@@ -260,6 +284,7 @@ def build_gazetteer(con) -> Gazetteer:
                coalesce(p.population, 0) AS population, p.lat, p.lon, p.admin1_code, n.lang
         FROM place_names n JOIN places p USING (geonameid)
         WHERE p.country_code IS NOT NULL AND p.feature_code <> 'CONT'
+        ORDER BY p.geonameid, n.name  -- deterministic candidate numbering and tie-breaks
         """
     ).to_arrow_table()
     cols = {c: rows[c].to_pylist() for c in rows.column_names}
@@ -312,11 +337,11 @@ def build_gazetteer(con) -> Gazetteer:
         ordered = sorted(best.values(), key=lambda c: (kind[c], -pop[c]))
         # Everyday words ("ring", "oak", "spring") name many small places: keep those
         # candidates only for big cities, so they cost nothing on ordinary text.
-        if not _CJK.search(key) and any(kind[c] == CITY for c in ordered) and zipf(key) >= 4.5:
+        if any(kind[c] == CITY for c in ordered) and _common(key, 4.5):
             ordered = [c for c in ordered if kind[c] != CITY or pop[c] >= 100_000]
         # Function words ("the", "of", "us") are never places, except a country code written
         # in capitals ("US", "UK"), which `mentions` checks.
-        if not _CJK.search(key) and zipf(key) >= 5.5:
+        if _common(key, 5.5):
             ordered = [c for c in ordered if kind[c] == COUNTRY]
         if ordered:
             compact[key] = tuple(ordered[:12])
