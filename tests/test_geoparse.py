@@ -28,6 +28,11 @@ CAPTIONS = {
     "hi1": ("मुंबई में समुद्र तट का दृश्य", "IN"),
     "el1": ("Σπίτι στην Αθήνα", "GR"),
     "moj": ("Bou IsmaÃ¯l is a city in Tipaza Province, Algeria", "DZ"),
+    "pc1": ("4 bed terraced house to rent, N5 1TB", "GB"),
+    "pc2": ("Condo apartment for sale V6K 2G4", "CA"),
+    "pc3": ("34/180 Cox Road, Lovely Banks, Vic 3213", "AU"),
+    "st1": ("Fused glass jewelry handmade in NC", "US"),
+    "vag": ("Latin America's leading trade blocs meet every year", None),
 }
 
 

@@ -199,6 +199,11 @@ _TOKEN = re.compile(
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _ZIP = re.compile(r"^\d{5}$")
+POSTCODES = [
+    ("GB", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b")),
+    ("CA", re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b")),
+    ("AU", re.compile(r"\b(?:NSW|QLD|VIC|Vic|WA|SA|TAS|Tas|ACT|NT),? \d{4}\b")),
+]
 
 
 @lru_cache(maxsize=200_000)
@@ -674,7 +679,7 @@ class Geoparser:
         return 1.0 / (1.0 + math.exp(-(bias + sum(map(operator.mul, coef, f)))))
 
     def _abbreviations(self, text: str, toks: list, ments: list[Mention]) -> None:
-        """'Austin, TX', 'Toronto, ON', 'TX 78701': state/province codes after a comma."""
+        """'Austin, TX', 'Toronto, ON', 'TX 78701', 'in NC': state and province codes; postcodes."""
         g = self.g
         for j in range(1, len(toks)):
             tok, s, e = toks[j]
@@ -700,13 +705,27 @@ class Geoparser:
                 cc = "AU"
             if cc is None or any(m.start <= s < m.end for m in ments):
                 continue
-            cands = g.index.get(name_key(g.country_names.get(cc, "")), ())
-            idx = next((c for c in cands if g.country[c] == cc), None)
-            if idx is None:
-                continue
             prev_is_place = any(m.end == prev_end for m in ments)
+            self._code_mention(
+                ments, tok, s, e, cc, 2.5 if (prev_is_place or after_zip or after_prep) else 1.2
+            )
+        # Postcodes: UK "N5 1TB", Canada "V6K 2G4", Australia "VIC 3129".
+        for cc, rx in POSTCODES:
+            for mt in rx.finditer(text):
+                # A postcode outranks a name it overlaps ("Vic" in "Vic 3213").
+                ments[:] = [m for m in ments if m.end <= mt.start() or m.start >= mt.end()]
+                self._code_mention(ments, mt.group(), mt.start(), mt.end(), cc, 2.0)
+
+    def _code_mention(
+        self, ments: list[Mention], tok: str, s: int, e: int, cc: str, score: float
+    ) -> None:
+        """A pre-scored mention of country `cc` from a state code or postcode."""
+        g = self.g
+        cands = g.index.get(name_key(g.country_names.get(cc, "")), ())
+        idx = next((c for c in cands if g.country[c] == cc), None)
+        if idx is not None:
             m = Mention(tok, s, e, f"{tok.lower()}#abbr", (idx,))
-            m.scores = {cc: 2.5 if (prev_is_place or after_zip or after_prep) else 1.2}
+            m.scores = {cc: score}
             ments.append(m)
 
 
