@@ -680,7 +680,6 @@ class Geoparser:
 
     def _abbreviations(self, text: str, toks: list, ments: list[Mention]) -> None:
         """'Austin, TX', 'Toronto, ON', 'TX 78701', 'in NC': state and province codes; postcodes."""
-        g = self.g
         for j in range(1, len(toks)):
             tok, s, e = toks[j]
             if not (tok.isupper() and 2 <= len(tok) <= 3):
