@@ -1,8 +1,8 @@
 """geosql: where do the images in a vision-language dataset come from?
 
-    import geosql
-    with geosql.connect("warehouse/geosql.duckdb") as con:
-        con.sql("SELECT * FROM country_distribution").pl()
+import geosql
+with geosql.connect("warehouse/geosql.duckdb") as con:
+    con.sql("SELECT * FROM country_distribution").pl()
 """
 
 from geosql.db import connect
