@@ -32,6 +32,7 @@ CAPTIONS = {
     "pc2": ("Condo apartment for sale V6K 2G4", "CA"),
     "pc3": ("34/180 Cox Road, Lovely Banks, Vic 3213", "AU"),
     "st1": ("Fused glass jewelry handmade in NC", "US"),
+    "hash": ("#newyork skyline at dusk #travel", "US"),
     "vag": ("Latin America's leading trade blocs meet every year", None),
 }
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "10"
+GAZETTEER_VERSION = "11"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -350,6 +350,11 @@ def build_gazetteer(con) -> Gazetteer:
             ordered = [c for c in ordered if kind[c] == COUNTRY]
         if ordered:
             compact[key] = tuple(ordered[:12])
+    # Names written as one word in hashtags, URLs and file names: "capetown", "newyork".
+    for key in [k for k in compact if 1 <= k.count(" ") <= 2 and k.isascii()]:
+        joined = key.replace(" ", "")
+        if len(joined) >= 7 and joined not in compact:
+            compact[joined] = compact[key]
     # Vague regions are indexed with no candidates: the longest match consumes them, so
     # "Latin America" never falls back to "America".
     for key in VAGUE:
