@@ -62,7 +62,7 @@ def bench_geoparse(workdir: Path, scale: float) -> list[str]:
         con.register("_caps", caps)
         con.execute("INSERT INTO captions (caption_id, dataset, text) SELECT * FROM _caps")
         t0 = time.perf_counter()
-        s = run_stage(con, "geoparse", batch_size=10_000, progress=False)
+        s = run_stage(con, "geoparse", progress=False)
         t_stage = time.perf_counter() - t0
         located = con.sql("SELECT count(country_code) FROM geo_predictions").fetchall()[0][0]
     lines = [

@@ -213,10 +213,7 @@ def run_stage(
             length=total, label=f"{name} [{ckey[:8]}]", file=sys.stderr if show else _Null()
         ) as bar:
             if reader is not None:
-                for rb in reader.to_arrow_reader(bs):
-                    batch = pa.Table.from_batches([rb])
-                    if batch.num_rows == 0:
-                        continue
+                for batch in _batches(reader.to_arrow_reader(bs), bs):
                     result = stage.process(state, batch, cfg)
                     _write_batch(con, stage, cfg, ckey, run_id, batch[stage.key], result)
                     failed += len(result.errors)
@@ -238,6 +235,23 @@ def run_stage(
             [status, message, run_id],
         )
     return RunSummary(run_id, name, ckey, done, failed, time.perf_counter() - t0, usage)
+
+
+def _batches(reader: pa.RecordBatchReader, size: int):
+    """Tables of `size` rows (the last may be shorter) from a reader's smaller chunks."""
+    buf: list[pa.RecordBatch] = []
+    n = 0
+    for rb in reader:
+        if rb.num_rows:
+            buf.append(rb)
+            n += rb.num_rows
+        while n >= size:
+            t = pa.Table.from_batches(buf)
+            yield t.slice(0, size)
+            rest = t.slice(size)
+            buf, n = rest.to_batches(), rest.num_rows
+    if n:
+        yield pa.Table.from_batches(buf)
 
 
 class _Null:

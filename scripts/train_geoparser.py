@@ -3,7 +3,7 @@
     .venv/bin/python scripts/train_geoparser.py [--warehouse W] [--shared ../shared]
 
 Stage 1 scores each (mention, candidate country) with a logistic regression over the features
-in udfs/gazetteer.py:FEATURES. Stage 2 decides whether the caption names a place at all, from
+in udfs/gazetteer.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Stage 2 decides whether the caption names a place at all, from
 caption-level features (CAPTION_FEATURES) computed on out-of-fold stage-1 scores. Uses the two
 dev sets in ../shared/data/dev (never copied into the repo): first fits on the `train == 1` rows
 and reports accuracy on the `train == 0` rows (the held-out estimate), then refits the shipped
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -30,8 +29,7 @@ from geosql.countries import is_no_place, normalize_country  # noqa: E402
 from udfs.gazetteer import (  # noqa: E402
     CAPTION_FEATURES,
     FEATURES,
-    Geoparser,
-    caption_features,
+    Engine,
     load_gazetteer,
 )
 
@@ -55,85 +53,87 @@ def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
     return out
 
 
-def accuracy(gp: Geoparser, rows) -> dict[str, float]:
+def accuracy(engine: Engine, rows, threshold: float | None = None) -> dict[str, float]:
+    """Accuracy per dev file of the engine's current g_scored (see `prepare`)."""
+    preds, _ = engine.decide(threshold)
+    got = preds["country_code"].to_pylist()
     res: dict[str, list[int]] = {}
-    for text, gold, f in rows:
-        res.setdefault(f, []).append(int(gp.parse(text).country_code == gold))
+    for (_text, gold, f), cc in zip(rows, got, strict=True):
+        res.setdefault(f, []).append(int(cc == gold))
     return {f: round(sum(v) / len(v), 4) for f, v in res.items()}
 
 
-def fit_mentions(cands, idx, C: float) -> tuple[list[float], float]:
-    """Stage 1 on the captions in idx: (coef, intercept)."""
+def prepare(engine: Engine, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate features of every row: X, y (candidate is the gold country), caption index r,
+    sample weights (long captions don't dominate)."""
+    feat = engine.features([t for t, _, _ in rows])
+    X = np.column_stack([feat[f"f_{f}"].to_numpy() for f in FEATURES]).astype(float)
+    r = feat["r"].to_numpy()
+    cc = feat["cc"].to_pylist()
+    y = np.array([int(c == rows[i][1]) for i, c in zip(r, cc, strict=True)])
+    per_caption = np.bincount(r, minlength=len(rows))
+    w = 1.0 / np.sqrt(np.maximum(per_caption[r], 1))
+    return X, y, r, w
+
+
+def fit_stage1(X, y, w, C: float):
     from sklearn.linear_model import LogisticRegression
 
-    X, y, w = [], [], []
-    for i in idx:
-        _, rows, _, gold = cands[i]
-        for _m, cc, x in rows:
-            X.append(x)
-            y.append(int(cc == gold))
-            w.append(1.0 / max(len(rows), 1) ** 0.5)  # long captions don't dominate
     clf = LogisticRegression(C=C, max_iter=5000, random_state=0)
-    clf.fit(np.array(X), np.array(y), sample_weight=np.array(w))
-    return [round(float(c), 5) for c in clf.coef_[0]], round(float(clf.intercept_[0]), 5)
-
-
-def caption_rows(cand, coef, b):
-    """(caption features, top country) from stage-1 scores, or None without candidates."""
-    _, rows, info, _ = cand
-    prob, xtop = {}, {}
-    for _m, cc, x in rows:
-        p = 1 / (1 + math.exp(-(b + sum(c * v for c, v in zip(coef, x, strict=True)))))
-        if p > prob.get(cc, -1):
-            prob[cc], xtop[cc] = p, x
-    if not prob:
-        return None
-    top = max(prob, key=prob.get)
-    return caption_features(prob, xtop[top], info), top
+    clf.fit(X, y, sample_weight=w)
+    return clf
 
 
 def fit(gaz, rows, C: float) -> dict:
     """Stage 1 on every candidate, stage 2 on out-of-fold stage-1 scores, threshold by accuracy."""
     from sklearn.linear_model import LogisticRegression
 
-    gp0 = Geoparser(gaz, model={"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5})
-    cands = []
-    for text, gold, _f in rows:
-        ments, cand_rows, info = gp0.candidates(text)
-        cands.append((ments, cand_rows, info, gold))
-    coef, b = fit_mentions(cands, range(len(cands)), C)
-    # Stage 2 on out-of-fold stage-1 scores (fixed folds by position).
-    F, Y = [], []
+    engine = Engine(gaz, model={"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5})
+    X, y, r, w = prepare(engine, rows)
+    clf = fit_stage1(X, y, w, C)
+    # Stage 2 on out-of-fold stage-1 scores (fixed folds by caption position).
+    p = np.zeros(len(y))
     for k in range(FOLDS):
-        ck, bk = fit_mentions(cands, [i for i in range(len(cands)) if i % FOLDS != k], C)
-        for i in range(k, len(cands), FOLDS):
-            r, gold = caption_rows(cands[i], ck, bk), cands[i][3]
-            if r is None:
-                continue
-            f, top = r
-            if gold is None or top == gold:  # answering helps iff top == gold
-                F.append(f)
-                Y.append(int(gold is not None))
+        tr, te = (r % FOLDS) != k, (r % FOLDS) == k
+        p[te] = fit_stage1(X[tr], y[tr], w[tr], C).predict_proba(X[te])[:, 1]
+    engine.score(p)
+    cap = engine.caption_features()
+    F, Y = [], []
+    for row in cap.to_pylist():
+        gold = rows[row["r"]][1]
+        if gold is None or row["cc"] == gold:  # answering helps iff top == gold
+            F.append([row[f] for f in CAPTION_FEATURES])
+            Y.append(int(gold is not None))
     clf2 = LogisticRegression(C=1.0, max_iter=5000, random_state=0)
     clf2.fit(np.array(F), np.array(Y))
     model = {
         "features": FEATURES,
-        "coef": coef,
-        "intercept": b,
+        "coef": [round(float(c), 5) for c in clf.coef_[0]],
+        "intercept": round(float(clf.intercept_[0]), 5),
         "caption_features": CAPTION_FEATURES,
         "caption_coef": [round(float(c), 5) for c in clf2.coef_[0]],
         "caption_intercept": round(float(clf2.intercept_[0]), 5),
         "threshold": 0.5,
     }
+    engine = Engine(gaz, model=model)
+    engine.features([t for t, _, _ in rows])
+    engine.score()
     best = (0.0, 0.5)
     for t in np.arange(0.3, 0.71, 0.025):
-        acc = accuracy(Geoparser(gaz, model={**model, "threshold": float(t)}), rows)
+        acc = accuracy(engine, rows, float(t))
         score = sum(acc.values()) / len(acc)  # both kinds of text count equally
         if score > best[0] + 1e-9:
             best = (score, float(round(t, 3)))
     model["threshold"] = best[1]
-    model["fit_accuracy"] = accuracy(Geoparser(gaz, model=model), rows)
+    model["fit_accuracy"] = accuracy(engine, rows, best[1])
     return model
+
+
+def evaluate(gaz, model: dict, rows) -> dict[str, float]:
+    engine = Engine(gaz, model=model)
+    engine.features([t for t, _, _ in rows])
+    engine.score()
+    return accuracy(engine, rows)
 
 
 def main() -> None:
@@ -157,7 +157,7 @@ def main() -> None:
     train, val = load(shared, 1), load(shared, 0)
     # Held-out estimate: fit on the train half, score the other half.
     model = fit(gaz, train, args.C)
-    estimate = accuracy(Geoparser(gaz, model=model), val)
+    estimate = evaluate(gaz, model, val)
     print(f"fitted on train==1 rows: threshold {model['threshold']}, held-out accuracy {estimate}")
     if not args.train_half_only:  # the shipped model learns from every labelled row
         model = fit(gaz, train + val, args.C)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import geosql
 from geosql.cli import get_cli
 from geosql.runner import run_stage
-from udfs.gazetteer import Geoparser, load_gazetteer
+from udfs.gazetteer import Engine, load_gazetteer
 
 CAPTIONS = {
     "en1": ("Sunset over the Golden Gate Bridge, San Francisco, California", "US"),
@@ -38,23 +38,36 @@ CAPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def parser(ref_wh_master) -> Geoparser:
+def engine(ref_wh_master) -> Engine:
     with geosql.connect(ref_wh_master, read_only=True) as con:
-        return Geoparser(load_gazetteer(con))
+        return Engine(load_gazetteer(con))
 
 
 @pytest.mark.parametrize("cid", sorted(CAPTIONS))
-def test_parse_examples(parser: Geoparser, cid: str) -> None:
+def test_parse_examples(engine: Engine, cid: str) -> None:
     text, expected = CAPTIONS[cid]
-    r = parser.parse(text)
-    assert r.country_code == expected, (text, r)
-    assert 0.0 <= r.confidence <= 1.0
+    r = engine.parse_one(text)
+    assert r["country_code"] == expected, (text, r)
+    assert 0.0 <= r["confidence"] <= 1.0
 
 
-def test_mentions_have_offsets(parser: Geoparser) -> None:
+def test_mentions_have_offsets(engine: Engine) -> None:
     text = "Hiking near Banff, Alberta"
-    ments, _ = parser.mentions(text)
-    assert any(text[m.start : m.end] == "Banff" for m in ments)
+    ments = engine.parse_one(text)["mentions"]
+    assert any(text[m["start_pos"] : m["end_pos"]] == m["mention"] == "Banff" for m in ments)
+    assert any(m["mention"] == "Alberta" and m["country_code"] == "CA" for m in ments)
+
+
+def test_batch_keeps_row_order_and_nulls(engine: Engine) -> None:
+    texts = ["Paris, France", None, "", "a red car", "Tokyo, Japan", "Nairobi, Kenya"]
+    preds, _ = engine.parse(texts)
+    assert preds["r"].to_pylist() == list(range(len(texts)))
+    assert preds["country_code"].to_pylist() == ["FR", None, None, None, "JP", "KE"]
+
+
+def test_vague_region_consumes_its_words(engine: Engine) -> None:
+    ments = engine.parse_one("Latin America's leading trade blocs")["mentions"]
+    assert not any(m["mention"] == "America" for m in ments)
 
 
 def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
@@ -89,6 +102,12 @@ def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
             "SELECT geoparse('Rooftop bar in Bangkok, Thailand').country_code"
         ).fetchall()[0][0]
         assert udf == "TH"
+        # Over a whole table (vectorized, NULL text included) it agrees with the stage row by row.
+        got = con.sql("SELECT caption_id, geoparse(text).country_code FROM captions").fetchall()
+        stage = con.sql(
+            "SELECT caption_id, country_code FROM geo_predictions WHERE method = 'offline'"
+        ).fetchall()
+        assert dict(got) == dict(stage)
 
 
 def test_eval_command_json(ref_wh: Path, tmp_path: Path) -> None:
@@ -143,25 +162,25 @@ def test_dev_accuracy(shared: Path, ref_wh_master: Path, fname, text_col, gold_c
     assert res["accuracy"] >= floor, res["accuracy"]
 
 
-def test_worker_processes_give_the_same_answers(ref_wh: Path) -> None:
-    """The stage's worker pool (spawned processes) matches the in-process parser row for row."""
-    rows = [(f"w{i}", CAPTIONS[k][0]) for i, k in enumerate(sorted(CAPTIONS) * 90)]
+def test_batching_does_not_change_answers(ref_wh: Path) -> None:
+    """Set-based parsing of a batch gives each caption the answer it gets alone or in any batch."""
+    rows = [(f"w{i}", CAPTIONS[k][0]) for i, k in enumerate(sorted(CAPTIONS) * 30)]
     with geosql.connect(ref_wh) as con:
         con.executemany("INSERT INTO captions (caption_id, dataset, text) VALUES (?, 'w', ?)", rows)
-        run_stage(con, "geoparse", config={"workers": 1, "method": "single"})
-        s = run_stage(con, "geoparse", config={"workers": 2, "method": "pool"}, batch_size=1200)
+        run_stage(con, "geoparse", config={"method": "whole"})
+        s = run_stage(con, "geoparse", config={"method": "small"}, batch_size=7)
         assert s.rows_done == len(rows)
         diff = con.sql(
             "SELECT count(*) FROM geo_predictions a JOIN geo_predictions b USING (caption_id)"
-            " WHERE a.method = 'single' AND b.method = 'pool'"
+            " WHERE a.method = 'whole' AND b.method = 'small'"
             " AND (a.country_code IS DISTINCT FROM b.country_code OR a.confidence <> b.confidence)"
         ).fetchall()[0][0]
         assert diff == 0
-        n_single, n_pool = (
+        n_whole, n_small = (
             con.sql(f"SELECT count(*) FROM geo_mentions WHERE method = '{m}'").fetchall()[0][0]
-            for m in ("single", "pool")
+            for m in ("whole", "small")
         )
-        assert n_single == n_pool > 0
+        assert n_whole == n_small > len(rows)
 
 
 def test_fast_zipf_matches_wordfreq() -> None:

@@ -1,0 +1,22 @@
+-- Name normalization shared by the gazetteer index and caption text (one normalizer).
+-- geo_norm(token): lower case; accents stripped except in Indic and South-East Asian scripts,
+-- whose vowel signs are marks that carry meaning. geo_key(text): its tokens, normalized,
+-- joined by single spaces.
+CREATE OR REPLACE TEMP MACRO geo_norm(x) AS
+    CASE WHEN strlen(x) = length(x)
+              OR regexp_matches(x, '[\x{0900}-\x{0DFF}\x{0E00}-\x{0E7F}\x{1000}-\x{109F}]')
+         THEN lower(x) ELSE strip_accents(lower(x)) END;
+
+CREATE OR REPLACE TEMP MACRO geo_tokens(s) AS regexp_extract_all(s, '[\pL\pN\pM]+');
+
+CREATE OR REPLACE TEMP MACRO geo_key(s) AS
+    array_to_string(list_transform(geo_tokens(s), lambda x: geo_norm(x)), ' ');
+
+-- Python-style str.isupper(): some cased letter and no lower-case one.
+CREATE OR REPLACE TEMP MACRO geo_isupper(s) AS upper(s) = s AND lower(s) <> s;
+-- The first character is an upper-case (or title-case) letter.
+CREATE OR REPLACE TEMP MACRO geo_cap(s) AS left(s, 1) <> lower(left(s, 1));
+
+-- log(p / (1 - p)), clamped away from 0 and 1.
+CREATE OR REPLACE TEMP MACRO geo_logit(p) AS
+    ln(least(greatest(p, 1e-4), 1 - 1e-4) / (1 - least(greatest(p, 1e-4), 1 - 1e-4)));

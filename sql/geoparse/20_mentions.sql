@@ -1,0 +1,110 @@
+-- Mentions (g_ment): at each token the longest gazetteer name of 1..5 words (n-gram join
+-- against g_names), kept left to right without overlaps; vague regions consume their words
+-- and yield nothing; "us" the pronoun is not "US". Then US state / Canadian province /
+-- Australian state codes ("Austin, TX", "TX 78701", "in NC", "Baltimore MD"), and the postcodes and CJK
+-- names found outside SQL (g_special). A postcode outranks a name it overlaps.
+-- Each mention carries its context: separator before (sep), previous token (pt, pk),
+-- next token after its last word (nt, nk).
+CREATE OR REPLACE TEMP TABLE g_gram AS
+WITH m AS (
+    SELECT t.r, t.i, t.tok, range(2, least(sp.span, len(x.ks) - t.i) + 1) AS sizes, x.ks
+    FROM g_tok t JOIN g_span sp ON sp.first = t.k JOIN g_text x USING (r)
+)
+SELECT r, i, 1 AS sz, k AS key, tok FROM g_tok
+UNION ALL
+SELECT r, i, unnest(sizes) AS sz,
+       unnest(list_transform(sizes, lambda z: array_to_string(ks[i + 1:i + z], ' '))) AS key,
+       tok
+FROM m;
+
+CREATE OR REPLACE TEMP TABLE g_long AS
+SELECT g.r, g.i, max(g.sz) AS sz, arg_max(g.key, g.sz) AS key, arg_max(n.vague, g.sz) AS vague
+FROM g_gram g
+JOIN g_names n USING (key)
+WHERE NOT (n.pronoun AND g.sz = 1 AND NOT geo_isupper(g.tok))
+GROUP BY g.r, g.i;
+
+-- Context from the caption's lists (1-based): sep before, previous token, next token.
+CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
+    's': x.ends[i + 1] - length(x.toks[i + 1]), 'e': x.ends[i + sz], 'sep': x.seps[i + 1],
+    'pt': CASE WHEN i > 0 THEN x.toks[i] END, 'pk': CASE WHEN i > 0 THEN x.ks[i] END,
+    'nt': x.toks[i + sz + 1], 'nk': x.ks[i + sz + 1]
+};
+
+CREATE OR REPLACE TEMP TABLE g_name_m AS
+WITH c AS (
+    SELECT *, max(i + sz - 1) OVER (
+        PARTITION BY r ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS covered
+    FROM g_long
+)
+SELECT c.r, c.i, c.sz, c.key, unnest(g_context(x, c.i, c.sz))
+FROM c JOIN g_text x USING (r)
+WHERE (c.covered IS NULL OR c.covered < c.i) AND NOT c.vague;
+
+CREATE OR REPLACE TEMP TABLE g_code_m AS
+WITH t AS (
+    SELECT t.r, t.i, t.tok, cd.us, cd.ca, cd.au, x.all_caps, unnest(g_context(x, t.i, 1))
+    FROM g_tok t
+    JOIN g_codes cd ON cd.code = t.tok
+    JOIN g_text x USING (r)
+    WHERE t.i >= 1
+), c AS (
+    SELECT t.*,
+           contains(sep, ',') AS comma,
+           coalesce(regexp_full_match(nt, '\d{5}'), false) AS after_zip,
+           length(tok) = 2 AND sep = ' ' AND pk IN ('in', 'from') AND NOT all_caps AS after_prep,
+           EXISTS (SELECT 1 FROM g_name_m m WHERE m.r = t.r AND m.i + m.sz = t.i) AS prev_place
+    FROM t
+), c2 AS (
+    -- "Baltimore MD", "Kingston NY": a code right after a place name, no comma needed.
+    SELECT *, prev_place AND sep = ' ' AND NOT all_caps AND (us OR ca) AS after_place FROM c
+), coded AS (
+    SELECT *,
+           CASE WHEN us THEN 'US' WHEN ca AND NOT after_prep THEN 'CA'
+                WHEN au AND comma THEN 'AU' END AS cc
+    FROM c2
+    WHERE comma OR after_zip OR after_prep OR after_place
+)
+SELECT r, i, 1 AS sz, lower(tok) || '#abbr' AS key, s, e, sep, pt, pk, nt, nk, cc,
+       CASE WHEN prev_place OR after_zip OR after_prep THEN 2.5 ELSE 1.2 END AS score
+FROM coded
+WHERE cc IS NOT NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM g_name_m m WHERE m.r = coded.r AND coded.i BETWEEN m.i AND m.i + m.sz - 1
+  );
+
+CREATE OR REPLACE TEMP TABLE g_ment AS
+WITH named AS (
+    SELECT *, 'name' AS src, NULL::VARCHAR AS cc, NULL::DOUBLE AS score FROM g_name_m
+    UNION ALL BY NAME
+    SELECT *, 'code' AS src FROM g_code_m
+), kept AS (
+    SELECT * FROM named n
+    WHERE NOT EXISTS (
+        SELECT 1 FROM g_special p
+        WHERE p.src = 'postcode' AND p.r = n.r AND p.s < n.e AND n.s < p.e
+    )
+), cjk AS (
+    SELECT p.r, p.s, p.e, 1 AS sz, p.key, 'cjk' AS src
+    FROM g_special p
+    WHERE p.src = 'cjk'
+      AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.r = p.r AND k.s < p.e AND p.s < k.e)
+), pidx AS (
+    SELECT p.*, x.toks, x.ks, x.seps, x.ends,
+           list_position(list_transform(range(1, len(x.toks) + 1),
+                                        lambda j: x.ends[j] - length(x.toks[j])), p.s) - 1 AS i,
+           len(string_split(p.key, ' ')) AS sz
+    FROM g_special p JOIN g_text x USING (r)
+    WHERE p.src = 'postcode'
+), post AS (
+    SELECT r, s, e, i, sz, key, 'postcode' AS src, cc, score, g_context(pidx, i, sz) AS c
+    FROM pidx
+)
+SELECT row_number() OVER (ORDER BY r, s) AS mid, *
+FROM (
+    SELECT * FROM kept
+    UNION ALL BY NAME SELECT * FROM cjk
+    UNION ALL BY NAME
+    SELECT * EXCLUDE (c), c.sep, c.pt, c.pk, c.nt, c.nk FROM post
+);

@@ -1,0 +1,78 @@
+-- Features (g_feat): one row per (mention, candidate country) with the FEATURES of
+-- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
+-- (g_gaz); the rest read the mention's context: capitalisation against the caption's habit,
+-- sentence start, a preposition before, capitalised neighbours, a place-type word after,
+-- and support from other mentions of the same country in the caption.
+CREATE OR REPLACE TEMP TABLE g_ctx AS
+SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score,
+       substring(x.text, m.s + 1, m.e - m.s) AS mtext,
+       coalesce(m.i = 0, false) AS first_tok,
+       m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
+       o.mid IS NOT NULL AS prev_is_mention
+FROM g_ment m
+JOIN g_input x USING (r)
+LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code');
+
+CREATE OR REPLACE TEMP TABLE g_cand AS
+SELECT m.mid, m.r, g.* EXCLUDE (key)
+FROM g_ctx m JOIN g_gaz g ON g.key = m.key
+WHERE m.src IN ('name', 'cjk')
+UNION ALL BY NAME
+SELECT m.mid, m.r,
+       c.* REPLACE (least(len(string_split(m.key, ' ')), 3) - 1.0 AS f_n_tokens)
+FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
+WHERE m.src IN ('code', 'postcode');
+
+CREATE OR REPLACE TEMP TABLE g_feat AS
+WITH c AS (
+    SELECT m.*, i.cap_info, i.place_cue,
+           lower(left(m.mtext, 1)) <> upper(left(m.mtext, 1)) AS latin,
+           m.src IN ('code', 'postcode') AS coded
+    FROM g_ctx m JOIN g_info i USING (r)
+), k AS (
+    SELECT c.*,
+           geo_cap(mtext) OR NOT latin AS is_cap,
+           cap_info OR NOT latin AS cap_info_m
+    FROM c
+), ctx AS (
+    SELECT k.*,
+           cap_info_m AND is_cap AS cap_mixed,
+           first_tok OR coalesce(
+               trim(sep, ' "''(') <> ''
+               AND right(regexp_replace(sep, '\s+$', ''), 1) IN ('.', '!', '?', ':', '|', '-'),
+               false) AS sent_start,
+           coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
+                    AND NOT contains(sep, ','), false) AS prep,
+           coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
+    FROM k
+), sup AS (
+    SELECT d.*,
+           sum(d.n_strong) OVER (PARTITION BY d.r, d.cc) AS strong,
+           count(*) OVER (PARTITION BY d.r, d.cc) AS anyc
+    FROM g_cand d
+)
+SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
+       d.f_country,
+       (d.country_z43 AND NOT x.cap_mixed AND NOT geo_isupper(x.mtext))::DOUBLE
+           AS f_country_common_word,
+       d.f_demonym, d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
+       d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_zipf,
+       d.f_city_common_word,
+       (d.city_z3 AND NOT x.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
+       d.f_city_excess_zipf, d.f_city_pop_500k, d.f_multi_all_common,
+       CASE WHEN x.coded THEN x.code_score / 2.5 ELSE 0.0 END AS f_abbreviation,
+       d.f_n_tokens, d.f_short,
+       x.cap_mixed::DOUBLE AS f_cap_in_mixed,
+       (x.cap_info_m AND NOT x.is_cap)::DOUBLE AS f_lower_in_mixed,
+       x.sent_start::DOUBLE AS f_sentence_start,
+       x.prep::DOUBLE AS f_preposition,
+       x.place_cue::DOUBLE AS f_place_cue,
+       (x.cap_info AND (
+           (coalesce(geo_cap(x.prev_tok), false) AND x.sep = ' ' AND NOT x.prev_is_mention)
+           OR (coalesce(geo_cap(x.next_tok), false) AND NOT x.next_type)
+       ))::DOUBLE AS f_adjacent_capital,
+       x.next_type::DOUBLE AS f_next_is_place_type,
+       least(d.strong - (d.strong_kind OR x.coded)::INT, 2)::DOUBLE AS f_supported_by_division,
+       least(d.anyc - 1, 3)::DOUBLE AS f_supported_by_mentions,
+       d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin
+FROM sup d JOIN ctx x USING (mid);
