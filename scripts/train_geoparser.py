@@ -66,7 +66,8 @@ def accuracy(engine: Engine, rows, threshold: float | None = None) -> dict[str, 
 def prepare(engine: Engine, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidate features of every row: X, y (candidate is the gold country), caption index r,
     sample weights (long captions don't dominate)."""
-    feat = engine.features([t for t, _, _ in rows])
+    engine.features([t for t, _, _ in rows])
+    feat = engine.feature_table()
     X = np.column_stack([feat[f"f_{f}"].to_numpy() for f in FEATURES]).astype(float)
     r = feat["r"].to_numpy()
     cc = feat["cc"].to_pylist()

@@ -28,7 +28,6 @@ MAX_NGRAM = 5
 
 # Candidate kinds.
 COUNTRY, DEMONYM, ADMIN1, CITY = 0, 1, 2, 3
-KIND_NAMES = {COUNTRY: "country", DEMONYM: "demonym", ADMIN1: "admin1", CITY: "city"}
 
 # Regions and words that never locate a caption on their own (the labelling convention:
 # continents and vague regions are no place).
@@ -191,10 +190,10 @@ CA_PROVINCES = {
 }
 AU_STATES = {"NSW", "QLD", "VIC", "WA", "SA", "TAS", "ACT", "NT"}
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_CJK_RE2 = (
-    r"[\x{3040}-\x{30ff}\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{ac00}-\x{d7af}]"  # same, RE2 syntax
-)
+# Scripts written without spaces (kana, CJK ideographs, Hangul), for Python re and for RE2.
+_CJK_RANGES = [(0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF)]
+_CJK = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES) + "]")
+_CJK_RE2 = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in _CJK_RANGES) + "]"
 POSTCODES = [
     ("GB", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b")),
     ("CA", re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b")),
@@ -363,28 +362,23 @@ CAPTION_FEATURES = [
 ]
 
 
-STATIC_FEATURES = [
-    "country",
-    "demonym",
-    "us_state",
-    "admin1",
-    "admin1_common_word",
-    "city",
-    "city_log_pop",
-    "city_pop_100k",
-    "city_pop_1m",
-    "city_capital",
-    "city_zipf",
-    "city_common_word",
-    "city_excess_zipf",
-    "city_pop_500k",
-    "multi_all_common",
-    "n_tokens",
-    "short",
-    "one_over_n_countries",
-    "most_populous",
-    "non_latin",
-]
+# Features that read the mention's context (computed in sql/geoparse/30_features.sql); the
+# others depend on the name alone and are precomputed in the index.
+CONTEXT_FEATURES = {
+    "country_common_word",
+    "city_common_uncapitalised",
+    "abbreviation",
+    "cap_in_mixed",
+    "lower_in_mixed",
+    "sentence_start",
+    "preposition",
+    "place_cue",
+    "adjacent_capital",
+    "next_is_place_type",
+    "supported_by_division",
+    "supported_by_mentions",
+}
+STATIC_FEATURES = [f for f in FEATURES if f not in CONTEXT_FEATURES]
 
 # ------------------------------------------------------------------------------ gazetteer
 
@@ -409,22 +403,20 @@ def _name_rows(con) -> pa.Table:
 def build_gazetteer(con) -> dict[str, pa.Table]:
     """The geoparser's index from the warehouse's places/place_names/countries tables.
 
-    Returns Arrow tables: `gaz` (one row per name key and candidate country with the
-    name-only features), `names` (every key: vague region? pronoun-like?) and `country`
+    Returns Arrow tables: `g_gaz` (one row per name key and candidate country with the
+    name-only features), `g_names` (every key: vague region? pronoun-like?) and `g_country`
     (the country place of each code, for state codes and postcodes).
     """
     rows = _name_rows(con)
     db = _private_db()
     db.register("n", rows)
     keys = db.sql("SELECT geo_key(name) AS k FROM n").to_arrow_table()["k"].to_pylist()
-    capitals = {
-        (cc, k)
-        for cc, k in con.sql(
-            "SELECT iso2, capital FROM countries WHERE capital IS NOT NULL"
-        ).fetchall()
-    }
-    db.register("cap", pa.table({"cc": [c for c, _ in capitals], "k": [k for _, k in capitals]}))
-    capitals = set(db.sql("SELECT cc, geo_key(k) FROM cap").fetchall())
+    db.register(
+        "cap",
+        con.sql("SELECT iso2, capital FROM countries WHERE capital IS NOT NULL").to_arrow_table(),
+    )
+    capitals = set(db.sql("SELECT iso2, geo_key(capital) FROM cap").fetchall())
+    db.close()
     cols = {c: rows[c].to_pylist() for c in rows.column_names}
     places: list[tuple] = []  # (country, kind, pop, gid, lat, lon)
     place_idx: dict[tuple[int, int], int] = {}
@@ -501,9 +493,9 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         if p[1] == COUNTRY and (p[0] not in country or p[2] > country[p[0]][2]):
             country[p[0]] = p
     return {
-        "gaz": pa.table(gaz),
-        "names": pa.table(names),
-        "country": pa.table(
+        "g_gaz": pa.table(gaz),
+        "g_names": pa.table(names),
+        "g_country": pa.table(
             {
                 "cc": list(country),
                 "gid": [p[3] for p in country.values()],
@@ -632,7 +624,7 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
     in `db`'s current database."""
     for name, t in {**tables, **_word_tables()}.items():
         db.register("_t", t)
-        db.execute(f"CREATE TABLE {'g_' + name if not name.startswith('g_') else name} AS FROM _t")
+        db.execute(f"CREATE TABLE {name} AS FROM _t")
         db.unregister("_t")
     db.execute(
         "CREATE TABLE g_span AS SELECT split_part(key, ' ', 1) AS first,"
@@ -739,7 +731,7 @@ class Engine:
         self._automaton = None
 
     # -- steps
-    def features(self, texts: list[str | None] | pa.Array) -> pa.Table:
+    def features(self, texts: list[str | None] | pa.Array | pa.ChunkedArray) -> None:
         """Run extract/retrieve/features over `texts`; g_feat holds one row per candidate."""
         if isinstance(texts, pa.ChunkedArray):
             arr = texts.combine_chunks()
@@ -752,6 +744,9 @@ class Engine:
         self._special(arr)
         for step in self._steps:
             self.db.execute(step)
+
+    def feature_table(self) -> pa.Table:
+        """g_feat in (r, mid, cc) order: what `score(p)` expects its `p` aligned to."""
         return self.db.sql("SELECT * FROM g_feat ORDER BY r, mid, cc").to_arrow_table()
 
     def _special(self, arr: pa.Array) -> None:
@@ -795,7 +790,7 @@ class Engine:
 
     def score(self, p: pa.Array | None = None) -> None:
         """g_scored = g_feat plus each candidate's probability (from the model, or given `p`
-        in g_feat's r, mid, cc order: the training script's out-of-fold scores)."""
+        aligned to `feature_table()`: the training script's out-of-fold scores)."""
         if p is None:
             w, b = self.model["coef"], self.model["intercept"]
             logit = " + ".join(f"{c!r} * f_{f}" for c, f in zip(w, FEATURES, strict=True))
@@ -804,11 +799,11 @@ class Engine:
                 f" 1 / (1 + exp(-({b!r} + {logit}))) AS p FROM g_feat"
             )
             return
-        self.db.register("_p", pa.table({"p": p}))
+        self.db.register("_p", pa.table({"n": pa.array(range(1, len(p) + 1)), "p": p}))
         self.db.execute(
-            "CREATE OR REPLACE TEMP TABLE g_scored AS SELECT f.*, _p.p FROM"
-            " (SELECT *, row_number() OVER (ORDER BY r, mid, cc) AS _n FROM g_feat) f"
-            " POSITIONAL JOIN _p"
+            "CREATE OR REPLACE TEMP TABLE g_scored AS SELECT f.* EXCLUDE (n), _p.p FROM"
+            " (SELECT *, row_number() OVER (ORDER BY r, mid, cc) AS n FROM g_feat) f"
+            " JOIN _p USING (n)"
         )
         self.db.unregister("_p")
 
