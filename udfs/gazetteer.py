@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "12"
+GAZETTEER_VERSION = "13"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -630,6 +630,9 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
         "CREATE TABLE g_span AS SELECT split_part(key, ' ', 1) AS first,"
         " max(len(string_split(key, ' '))) AS span FROM g_names WHERE contains(key, ' ')"
         " GROUP BY 1;"
+        "CREATE TABLE g_prefix AS SELECT array_to_string(string_split(key, ' ')[1:2], ' ')"
+        " AS prefix, max(len(string_split(key, ' '))) AS span FROM g_names"
+        " WHERE contains(key, ' ') GROUP BY 1;"
         # Code and postcode mentions point at the country itself, with no name features.
         "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong, false AS strong_kind,"
         " false AS country_z43, false AS city_z3,"

@@ -5,10 +5,17 @@
 -- names found outside SQL (g_special). A postcode outranks a name it overlaps.
 -- Each mention carries its context: separator before (sep), previous token (pt, pk),
 -- next token after its last word (nt, nk).
+-- Multi-word n-grams only where the first two words begin some name (g_prefix).
 CREATE OR REPLACE TEMP TABLE g_gram AS
-WITH m AS (
-    SELECT t.r, t.i, t.tok, range(2, least(sp.span, len(x.ks) - t.i) + 1) AS sizes, x.ks
-    FROM g_tok t JOIN g_span sp ON sp.first = t.k JOIN g_text x USING (r)
+WITH p AS (
+    SELECT t.r, t.i, t.tok, px.span
+    FROM g_tok t
+    JOIN g_span sp ON sp.first = t.k
+    JOIN g_prefix px ON px.prefix = concat(t.k, ' ', t.k1)
+    WHERE t.k1 IS NOT NULL
+), m AS (
+    SELECT p.r, p.i, p.tok, range(2, least(p.span, len(x.ks) - p.i) + 1) AS sizes, x.ks
+    FROM p JOIN g_text x USING (r)
 )
 SELECT r, i, 1 AS sz, k AS key, tok FROM g_tok
 UNION ALL
@@ -26,7 +33,9 @@ GROUP BY g.r, g.i;
 
 -- Context from the caption's lists (1-based): sep before, previous token, next token.
 CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
-    's': x.ends[i + 1] - length(x.toks[i + 1]), 'e': x.ends[i + sz], 'sep': x.seps[i + 1],
+    's': (list_sum(x.lens[1:i + 1]) - length(x.toks[i + 1]))::BIGINT,
+    'e': list_sum(x.lens[1:i + sz])::BIGINT,
+    'sep': x.seps[i + 1],
     'pt': CASE WHEN i > 0 THEN x.toks[i] END, 'pk': CASE WHEN i > 0 THEN x.ks[i] END,
     'nt': x.toks[i + sz + 1], 'nk': x.ks[i + sz + 1]
 };
@@ -91,9 +100,10 @@ WITH named AS (
     WHERE p.src = 'cjk'
       AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.r = p.r AND k.s < p.e AND p.s < k.e)
 ), pidx AS (
-    SELECT p.*, x.toks, x.ks, x.seps, x.ends,
+    SELECT p.*, x.toks, x.ks, x.seps, x.lens,
            list_position(list_transform(range(1, len(x.toks) + 1),
-                                        lambda j: x.ends[j] - length(x.toks[j])), p.s) - 1 AS i,
+                                        lambda j: (list_sum(x.lens[1:j]) - length(x.toks[j]))::BIGINT),
+                         p.s) - 1 AS i,
            len(string_split(p.key, ' ')) AS sz
     FROM g_special p JOIN g_text x USING (r)
     WHERE p.src = 'postcode'
