@@ -65,9 +65,15 @@ def bench_geoparse(workdir: Path, scale: float) -> list[str]:
         s = run_stage(con, "geoparse", progress=False)
         t_stage = time.perf_counter() - t0
         located = con.sql("SELECT count(country_code) FROM geo_predictions").fetchall()[0][0]
+        t0 = time.perf_counter()
+        fuzzy = run_stage(
+            con, "geoparse", config={"method": "fuzzy", "fuzzy": True}, progress=False
+        )
+        t_fuzzy = time.perf_counter() - t0
     lines = [
         f"offline geoparse stage: {s.rows_done:,} captions in {t_stage:.1f}s = "
-        f"{s.rows_done / t_stage:,.0f} captions/s ({located:,} located)"
+        f"{s.rows_done / t_stage:,.0f} captions/s ({located:,} located)",
+        f"  the same with --set fuzzy=true: {fuzzy.rows_done / t_fuzzy:,.0f} captions/s",
     ]
     try:
         from geotext import GeoText

@@ -65,6 +65,18 @@ def test_batch_keeps_row_order_and_nulls(engine: Engine) -> None:
     assert preds["country_code"].to_pylist() == ["FR", None, None, None, "JP", "KE"]
 
 
+def test_fuzzy_retrieval_is_opt_in(ref_wh_master) -> None:
+    """A misspelt city is found by trigram similarity only with fuzzy=True; everyday words never."""
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        gaz = load_gazetteer(con)
+    text = "Sunset over Barcelonna harbour"
+    assert Engine(gaz).parse_one(text)["country_code"] is None
+    fuzzy = Engine(gaz, fuzzy=True)
+    r = fuzzy.parse_one(text)
+    assert r["country_code"] == "ES" and r["mention"] == "Barcelonna"
+    assert fuzzy.parse_one("Vintage Chanel Handbag")["country_code"] is None
+
+
 def test_vague_region_consumes_its_words(engine: Engine) -> None:
     ments = engine.parse_one("Latin America's leading trade blocs")["mentions"]
     assert not any(m["mention"] == "America" for m in ments)

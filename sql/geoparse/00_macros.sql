@@ -20,3 +20,8 @@ CREATE OR REPLACE TEMP MACRO geo_cap(s) AS left(s, 1) <> lower(left(s, 1));
 -- log(p / (1 - p)), clamped away from 0 and 1.
 CREATE OR REPLACE TEMP MACRO geo_logit(p) AS
     ln(least(greatest(p, 1e-4), 1 - 1e-4) / (1 - least(greatest(p, 1e-4), 1 - 1e-4)));
+
+-- Distinct character trigrams of a key padded with '#' ("paris" -> #pa, par, ari, ris, is#).
+CREATE OR REPLACE TEMP MACRO geo_trigrams(k) AS
+    list_distinct(list_transform(range(1, length(k) + 1),
+                                 lambda j: substring('#' || k || '#', j, 3)));

@@ -4,7 +4,7 @@
 -- sentence start, a preposition before, capitalised neighbours, a place-type word after,
 -- and support from other mentions of the same country in the caption.
 CREATE OR REPLACE TEMP TABLE g_ctx AS
-SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score,
+SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
        substring(x.text, m.s + 1, m.e - m.s) AS mtext,
        coalesce(m.i = 0, false) AS first_tok,
        m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
@@ -16,7 +16,7 @@ LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('na
 CREATE OR REPLACE TEMP TABLE g_cand AS
 SELECT m.mid, m.r, g.* EXCLUDE (key)
 FROM g_ctx m JOIN g_gaz g ON g.key = m.key
-WHERE m.src IN ('name', 'cjk')
+WHERE m.src IN ('name', 'cjk', 'fuzzy')
 UNION ALL BY NAME
 SELECT m.mid, m.r,
        c.* REPLACE (least(len(string_split(m.key, ' ')), 3) - 1.0 AS f_n_tokens)
@@ -74,5 +74,7 @@ SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
        x.next_type::DOUBLE AS f_next_is_place_type,
        least(d.strong - (d.strong_kind OR x.coded)::INT, 2)::DOUBLE AS f_supported_by_division,
        least(d.anyc - 1, 3)::DOUBLE AS f_supported_by_mentions,
-       d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin
+       d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin,
+       (x.src = 'fuzzy')::DOUBLE AS f_fuzzy,
+       coalesce(1 - x.sim, 0.0) AS f_fuzzy_gap
 FROM sup d JOIN ctx x USING (mid);
