@@ -312,42 +312,47 @@ PLACE_TYPES = {
     "peninsula",
     "falls",
 }
-FEATURES = [
-    "country",
-    "country_common_word",
-    "demonym",
-    "us_state",
-    "admin1",
-    "admin1_common_word",
-    "city",
-    "city_log_pop",
-    "city_pop_100k",
-    "city_pop_1m",
-    "city_capital",
-    "city_zipf",
-    "city_common_word",
-    "city_common_uncapitalised",
-    "city_excess_zipf",
-    "city_pop_500k",
-    "multi_all_common",
-    "abbreviation",
-    "n_tokens",
-    "short",
-    "cap_in_mixed",
-    "lower_in_mixed",
-    "sentence_start",
-    "preposition",
-    "place_cue",
-    "adjacent_capital",
-    "next_is_place_type",
-    "supported_by_division",
-    "supported_by_mentions",
-    "one_over_n_countries",
-    "most_populous",
-    "non_latin",
-    "fuzzy",
-    "fuzzy_gap",
-]
+# The stage-1 features, in model order, and where each comes from: "name" features depend on
+# the name alone and are precomputed in the index; "context" ones read the mention in its
+# caption (sql/geoparse/30_features.sql).
+FEATURE_SOURCES = {
+    "country": "name",
+    "country_common_word": "context",
+    "demonym": "name",
+    "us_state": "name",
+    "admin1": "name",
+    "admin1_common_word": "name",
+    "city": "name",
+    "city_log_pop": "name",
+    "city_pop_100k": "name",
+    "city_pop_1m": "name",
+    "city_capital": "name",
+    "city_zipf": "name",
+    "city_common_word": "name",
+    "city_common_uncapitalised": "context",
+    "city_excess_zipf": "name",
+    "city_pop_500k": "name",
+    "multi_all_common": "name",
+    "abbreviation": "context",
+    "n_tokens": "name",
+    "short": "name",
+    "cap_in_mixed": "context",
+    "lower_in_mixed": "context",
+    "sentence_start": "context",
+    "preposition": "context",
+    "place_cue": "context",
+    "adjacent_capital": "context",
+    "next_is_place_type": "context",
+    "supported_by_division": "context",
+    "supported_by_mentions": "context",
+    "one_over_n_countries": "name",
+    "most_populous": "name",
+    "non_latin": "name",
+    "fuzzy": "context",
+    "fuzzy_gap": "context",
+}
+FEATURES = list(FEATURE_SOURCES)
+STATIC_FEATURES = [f for f, src in FEATURE_SOURCES.items() if src == "name"]
 
 
 CAPTION_FEATURES = [
@@ -363,26 +368,6 @@ CAPTION_FEATURES = [
     "sentence",
 ]
 
-
-# Features that read the mention's context (computed in sql/geoparse/30_features.sql); the
-# others depend on the name alone and are precomputed in the index.
-CONTEXT_FEATURES = {
-    "country_common_word",
-    "city_common_uncapitalised",
-    "abbreviation",
-    "cap_in_mixed",
-    "lower_in_mixed",
-    "sentence_start",
-    "preposition",
-    "place_cue",
-    "adjacent_capital",
-    "next_is_place_type",
-    "supported_by_division",
-    "supported_by_mentions",
-    "fuzzy",
-    "fuzzy_gap",
-}
-STATIC_FEATURES = [f for f in FEATURES if f not in CONTEXT_FEATURES]
 
 # ------------------------------------------------------------------------------ gazetteer
 
