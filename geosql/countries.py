@@ -36,6 +36,7 @@ NAME_OVERRIDES = {
 # What people write that the packaged sources miss. Priority 1 (variant).
 CURATED = {
     "US": [
+        "us",
         "usa",
         "american",
         "americans",
@@ -127,7 +128,19 @@ CURATED = {
 # Values that mean "no place" in label files; they normalize to None on purpose.
 NO_PLACE = {"no", "none", "na", "n a", "null", "unknown", "no place", "nan", ""}
 
-KIND_PRIORITY = {"name": 0, "code": 1, "variant": 1, "translation": 2, "demonym": 3}
+# A curated or listed spelling outranks an ISO code that reads the same ("USA"), so it stays a
+# name the geoparser can match. "folded": a spelling whose accents were stripped to make the key
+# ("Ísland" -> "island"); "mojibake": its latin-1 misreading. Both only normalize gold labels
+# unless nothing better claims the key; the geoparser skips mojibake and folded everyday words.
+KIND_PRIORITY = {
+    "name": 0,
+    "variant": 1,
+    "code": 1.5,
+    "translation": 2,
+    "demonym": 3,
+    "folded": 3.5,
+    "mojibake": 4,
+}
 
 
 def country_key(text: str | None) -> str | None:
@@ -230,10 +243,14 @@ def alias_rows() -> list[tuple[str, str, str]]:
     def add(text: str | None, iso2: str, kind: str) -> None:
         if not text or iso2 not in countries:
             return
-        for variant in (text, _mojibake(text)):
-            key = country_key(variant) if variant else None
-            if key and key not in NO_PLACE:
-                cand.append((key, iso2, kind))
+        key = country_key(text)
+        if key and key not in NO_PLACE:
+            folded = kind != "code" and not text.isascii() and key.isascii()
+            cand.append((key, iso2, "folded" if folded else kind))
+        bad = _mojibake(text)
+        key = country_key(bad) if bad else None
+        if key and key not in NO_PLACE:
+            cand.append((key, iso2, "mojibake"))
 
     for iso2, r in countries.items():
         add(r["name"], iso2, "name")
@@ -255,8 +272,8 @@ def alias_rows() -> list[tuple[str, str, str]]:
             continue
         add(rec.get("name"), iso2, "variant")
         for s in rec.get("altSpellings") or []:
-            # Two-letter spellings duplicate the ISO code; short all-caps ones are often noise.
-            add(s, iso2, "variant")
+            if s.upper() not in (iso2, countries.get(iso2, {}).get("iso3")):  # codes are codes
+                add(s, iso2, "variant")
         add(rec.get("nativeName"), iso2, "translation")
         for t in (rec.get("translations") or {}).values():
             add(t, iso2, "translation")
@@ -265,7 +282,7 @@ def alias_rows() -> list[tuple[str, str, str]]:
             add(dem, iso2, "demonym")
             add(dem + "s", iso2, "demonym")
 
-    best: dict[str, tuple[int, set[str], str]] = {}
+    best: dict[str, tuple[float, set[str], str]] = {}
     for key, iso2, kind in cand:
         pri = KIND_PRIORITY[kind]
         cur = best.get(key)

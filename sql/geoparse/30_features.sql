@@ -14,11 +14,11 @@ JOIN g_input x USING (r)
 LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code');
 
 CREATE OR REPLACE TEMP TABLE g_cand AS
-SELECT m.mid, m.r, g.* EXCLUDE (key)
+SELECT m.mid, m.r, g.*
 FROM g_ctx m JOIN g_gaz g ON g.key = m.key
 WHERE m.src IN ('name', 'cjk', 'fuzzy')
 UNION ALL BY NAME
-SELECT m.mid, m.r,
+SELECT m.mid, m.r, m.key,
        c.* REPLACE (least(len(string_split(m.key, ' ')), 3) - 1.0 AS f_n_tokens)
 FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
 WHERE m.src IN ('code', 'postcode');
@@ -46,9 +46,11 @@ WITH c AS (
            coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
     FROM k
 ), sup AS (
+    -- Support comes from the other mentions: a name's own division ("Cebu" the province for
+    -- Cebu the city) and repeats of the same name ("Passa, Passa") do not count.
     SELECT d.*,
-           sum(d.n_strong) OVER (PARTITION BY d.r, d.cc) AS strong,
-           count(*) OVER (PARTITION BY d.r, d.cc) AS anyc
+           sum(d.n_strong) OVER (PARTITION BY d.r, d.cc) - d.n_strong AS strong,
+           count(DISTINCT d.key) OVER (PARTITION BY d.r, d.cc) AS anyc
     FROM g_cand d
 )
 SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
@@ -72,7 +74,7 @@ SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
            OR (coalesce(geo_cap(x.next_tok), false) AND NOT x.next_type)
        ))::DOUBLE AS f_adjacent_capital,
        x.next_type::DOUBLE AS f_next_is_place_type,
-       least(d.strong - (d.strong_kind OR x.coded)::INT, 2)::DOUBLE AS f_supported_by_division,
+       least(d.strong, 2)::DOUBLE AS f_supported_by_division,
        least(d.anyc - 1, 3)::DOUBLE AS f_supported_by_mentions,
        d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin,
        (x.src = 'fuzzy')::DOUBLE AS f_fuzzy,

@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS places (
 CREATE TABLE IF NOT EXISTS place_names (
     geonameid BIGINT NOT NULL,
     name VARCHAR NOT NULL,
-    lang VARCHAR                       -- ISO 639 code where known, NULL otherwise
+    lang VARCHAR                       -- ISO 639 code, or a tag as GeoNames does: 'demonym', 'variant', 'translation', 'folded' (accents stripped)
 );
 
 CREATE TABLE IF NOT EXISTS gdp (
