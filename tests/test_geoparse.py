@@ -116,6 +116,18 @@ def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
             "SELECT status, rows_done FROM stage_runs WHERE stage='geoparse' ORDER BY run_id"
         ).fetchall()
         assert runs == [("done", len(CAPTIONS) + 1), ("done", 0)]
+        # Another threshold is another config: every row is redone and replaced, not duplicated.
+        redo = run_stage(con, "geoparse", config={"threshold": 0.99}, batch_size=8)
+        assert redo.rows_done == len(CAPTIONS) + 1
+        assert con.sql(
+            "SELECT count(*), count(DISTINCT caption_id), count(DISTINCT config_key)"
+            " FROM geo_predictions WHERE method = 'offline'"
+        ).fetchall() == [(len(CAPTIONS) + 1, len(CAPTIONS) + 1, 1)]
+        n_ment = con.sql(
+            "SELECT count(*) FROM (SELECT DISTINCT caption_id, start_pos FROM geo_mentions)"
+        ).fetchall()[0][0]
+        assert con.sql("SELECT count(*) FROM geo_mentions").fetchall()[0][0] == n_ment
+        run_stage(con, "geoparse")  # back to the default threshold for the checks below
         # The SQL UDF gives the same answer as the stage.
         udf = con.sql(
             "SELECT geoparse('Rooftop bar in Bangkok, Thailand').country_code"

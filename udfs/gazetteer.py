@@ -205,6 +205,7 @@ POSTCODES = [
     ("CA", re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b")),
     ("AU", re.compile(r"\b(?:NSW|QLD|VIC|Vic|WA|SA|TAS|Tas|ACT|NT),? \d{4}\b")),
 ]
+_SPECIAL_RE2 = "|".join([_CJK_RE2] + [rx.pattern for _, rx in POSTCODES])
 
 
 @lru_cache(maxsize=1)
@@ -712,6 +713,10 @@ def _fix_mojibake(texts: pa.Array) -> pa.Array:
     )
 
 
+# What the decision (40_captions.sql, mentions) reads of each scored candidate.
+_SCORED = "r, mid, cc, gid, lat, lon, mtext, s, e, f_country, f_us_state, f_admin1, f_abbreviation, f_city"
+
+
 class Engine:
     """The offline geoparser: texts -> predictions and mentions, set-based in a private DuckDB.
 
@@ -754,7 +759,8 @@ class Engine:
 
     # -- steps
     def features(self, texts: list[str | None] | pa.Array | pa.ChunkedArray) -> None:
-        """Run extract/retrieve/features over `texts`; g_feat holds one row per candidate."""
+        """Run extract/retrieve/features over `texts`; the view g_feat has one row per
+        candidate (computed when read)."""
         if isinstance(texts, pa.ChunkedArray):
             arr = texts.combine_chunks()
         else:
@@ -777,20 +783,18 @@ class Engine:
         import pyarrow.compute as pc
 
         rows: list[tuple] = []
-        for cc, rx in POSTCODES:
-            hit = pc.match_substring_regex(arr, rx.pattern)
-            for r in pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist():
-                text = arr[r].as_py()
+        # One RE2 pass finds the few rows that can have either; Python reads only those.
+        hit = pc.match_substring_regex(arr, _SPECIAL_RE2)
+        auto = None
+        for r in pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist():
+            text = arr[r].as_py()
+            for cc, rx in POSTCODES:
                 for mt in rx.finditer(text):
                     key = " ".join(mt.group().lower().split()) + "#abbr"
                     rows.append((r, mt.start(), mt.end(), key, "postcode", cc, 2.0))
-        hit = pc.match_substring_regex(arr, _CJK_RE2)
-        cjk_rows = pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist()
-        if cjk_rows:
-            auto = self.cjk_automaton()
-            for r in cjk_rows:
-                low = arr[r].as_py().lower()
-                for end, key in auto.iter_long(low):
+            if _CJK.search(text):
+                auto = auto or self.cjk_automaton()
+                for end, key in auto.iter_long(text.lower()):
                     rows.append((r, end - len(key) + 1, end + 1, key, "cjk", None, None))
         self.db.execute("DELETE FROM g_special")
         if rows:
@@ -811,20 +815,21 @@ class Engine:
         return self._automaton
 
     def score(self, p: pa.Array | None = None) -> None:
-        """g_scored = g_feat plus each candidate's probability (from the model, or given `p`
-        aligned to `feature_table()`: the training script's out-of-fold scores)."""
+        """g_scored: the columns the decision reads from g_feat (a view, computed here) plus
+        each candidate's probability, from the model or given `p` aligned to
+        `feature_table()` (the training script's out-of-fold scores)."""
         if p is None:
             w, b = self.model["coef"], self.model["intercept"]
             logit = " + ".join(f"{c!r} * f_{f}" for c, f in zip(w, FEATURES, strict=True))
             self.db.execute(
-                f"CREATE OR REPLACE TEMP TABLE g_scored AS SELECT *,"
+                f"CREATE OR REPLACE TEMP TABLE g_scored AS SELECT {_SCORED},"
                 f" 1 / (1 + exp(-({b!r} + {logit}))) AS p FROM g_feat"
             )
             return
         self.db.register("_p", pa.table({"n": pa.array(range(1, len(p) + 1)), "p": p}))
         self.db.execute(
             "CREATE OR REPLACE TEMP TABLE g_scored AS SELECT f.* EXCLUDE (n), _p.p FROM"
-            " (SELECT *, row_number() OVER (ORDER BY r, mid, cc) AS n FROM g_feat) f"
+            f" (SELECT {_SCORED}, row_number() OVER (ORDER BY r, mid, cc) AS n FROM g_feat) f"
             " JOIN _p USING (n)"
         )
         self.db.unregister("_p")
@@ -858,16 +863,12 @@ class Engine:
         ).to_arrow_table()
         ments = self.db.sql(
             f"""
-            WITH m AS (
-                SELECT arg_max({{'r': r, 'mtext': mtext, 's': s, 'e': e, 'gid': gid, 'cc': cc,
-                                'lat': lat, 'lon': lon, 'p': p}}, p) AS b
-                FROM g_scored GROUP BY mid
-            )
-            SELECT m.b.r AS r, m.b.mtext AS mention, m.b.s AS start_pos, m.b.e AS end_pos,
-                   m.b.gid AS geonameid, m.b.cc AS country_code, m.b.lat, m.b.lon,
-                   round(m.b.p, 4) AS score
-            FROM m WHERE m.b.p >= {MIN_MENTION_SCORE!r}
-            ORDER BY r, start_pos
+            SELECT r, mtext AS mention, s AS start_pos, e AS end_pos, gid AS geonameid,
+                   cc AS country_code, lat, lon, round(p, 4) AS score
+            FROM g_scored
+            WHERE p >= {MIN_MENTION_SCORE!r}
+            QUALIFY row_number() OVER (PARTITION BY mid ORDER BY p DESC, cc DESC) = 1
+            ORDER BY mid
             """
         ).to_arrow_table()
         return preds, ments

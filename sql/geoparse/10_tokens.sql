@@ -1,18 +1,21 @@
--- Tokens of every caption in g_input(r, text). g_text keeps per caption the word tokens
--- (toks), the separator before each (seps), normalized keys (ks) and each token's length with
--- its separator (lens, for character offsets); g_tok has one row per token (r, i from 0, tok,
--- k, and k1: the next token's key). g_info holds the caption-level facts (words, capitalised
--- words, place cue words, sentence-like text).
+-- Tokens of every caption in g_input(r, text), from one regex pass: the text split at every
+-- separator character, so pieces are tokens or empty. g_text keeps per caption the word tokens
+-- (toks), their normalized keys (ks) and each token's piece number (pj, 1-based): a token's
+-- character offset is the number of separators before it (pj - 1) plus the lengths of the
+-- tokens before it, and the separator text before it is the pj gap's characters (g_context).
+-- g_tok has one row per token (r, i from 0, tok, k, and k1: the next token's key). g_info
+-- holds the caption-level facts (words, capitalised words, place cue words, sentence-like text).
 CREATE OR REPLACE TEMP TABLE g_text AS
-WITH t AS (
-    SELECT r, text, geo_tokens(text) AS toks,
-           regexp_split_to_array(text, '[\pL\pN\pM]+') AS seps
+WITH p AS (
+    SELECT r, text, regexp_split_to_array(text, '[^\pL\pN\pM]') AS p
     FROM g_input
     WHERE text IS NOT NULL
+), t AS (
+    SELECT r, text, list_filter(p, lambda x: x <> '') AS toks,
+           list_filter(range(1, len(p) + 1), lambda j: p[j] <> '') AS pj
+    FROM p
 )
-SELECT r, text, toks, seps, list_transform(toks, lambda x: geo_norm(x)) AS ks,
-       list_transform(range(1, len(toks) + 1),
-                      lambda j: length(seps[j]) + length(toks[j]))::BIGINT[] AS lens,
+SELECT r, text, toks, pj, list_transform(toks, lambda x: geo_norm(x)) AS ks,
        geo_isupper(text) AS all_caps
 FROM t;
 
@@ -24,17 +27,21 @@ FROM g_text;
 CREATE OR REPLACE TEMP TABLE g_info AS
 WITH w AS (
     SELECT r,
-           len(list_filter(toks, lambda x: NOT left(x, 1) BETWEEN '0' AND '9')) AS n_words,
-           len(list_filter(toks, lambda x: geo_cap(x))) AS n_cap
-    FROM g_text
+           count(*) FILTER (NOT left(tok, 1) BETWEEN '0' AND '9') AS n_words,
+           count(*) FILTER (geo_cap(tok)) AS n_cap,
+           bool_or(k IN (SELECT word FROM g_words WHERE kind = 'cue')) AS place_cue
+    FROM g_tok
+    GROUP BY r
 ), c AS (
-    SELECT DISTINCT t.r FROM g_tok t JOIN g_words c ON c.word = t.k AND c.kind = 'cue'
+    SELECT x.r, x.text, x.all_caps, coalesce(w.n_words, 0) AS n_words,
+           coalesce(w.n_cap, 0) AS n_cap, coalesce(w.place_cue, false) AS place_cue
+    FROM g_text x LEFT JOIN w USING (r)
 )
-SELECT x.r,
-       w.n_words > 0 AND w.n_cap > 0 AND w.n_cap <= 0.6 * w.n_words AND NOT x.all_caps AS cap_info,
-       c.r IS NOT NULL AS place_cue,
-       log10(w.n_words + 1) AS log_words,
-       w.n_words,
-       x.all_caps,
-       right(rtrim(x.text), 1) IN ('.', '!', '?') AS ends_sentence
-FROM g_text x JOIN w USING (r) LEFT JOIN c USING (r);
+SELECT r,
+       n_words > 0 AND n_cap > 0 AND n_cap <= 0.6 * n_words AND NOT all_caps AS cap_info,
+       place_cue,
+       log10(n_words + 1) AS log_words,
+       n_words,
+       all_caps,
+       right(rtrim(text), 1) IN ('.', '!', '?') AS ends_sentence
+FROM c;

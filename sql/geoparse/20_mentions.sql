@@ -5,9 +5,10 @@
 -- names found outside SQL (g_special). A postcode outranks a name it overlaps.
 -- Each mention carries its context: separator before (sep), previous token (pt, pk),
 -- next token after its last word (nt, nk).
--- Multi-word n-grams only where the first two words begin some name (g_prefix).
-CREATE OR REPLACE TEMP TABLE g_gram AS
-WITH p AS (
+-- Multi-word n-grams only where the first two words begin some name (g_prefix); the n-grams
+-- flow straight into the join with g_names (g_long).
+CREATE OR REPLACE TEMP TABLE g_long AS
+WITH p AS MATERIALIZED (
     SELECT t.r, t.i, t.tok, px.span
     FROM g_tok t
     JOIN g_span sp ON sp.first = t.k
@@ -16,40 +17,46 @@ WITH p AS (
 ), m AS (
     SELECT p.r, p.i, p.tok, range(2, least(p.span, len(x.ks) - p.i) + 1) AS sizes, x.ks
     FROM p JOIN g_text x USING (r)
+), g AS (
+    SELECT r, i, 1 AS sz, k AS key, tok FROM g_tok
+    UNION ALL
+    SELECT r, i, unnest(sizes) AS sz,
+           unnest(list_transform(sizes, lambda z: array_to_string(ks[i + 1:i + z], ' '))) AS key,
+           tok
+    FROM m
 )
-SELECT r, i, 1 AS sz, k AS key, tok FROM g_tok
-UNION ALL
-SELECT r, i, unnest(sizes) AS sz,
-       unnest(list_transform(sizes, lambda z: array_to_string(ks[i + 1:i + z], ' '))) AS key,
-       tok
-FROM m;
-
-CREATE OR REPLACE TEMP TABLE g_long AS
 SELECT g.r, g.i, max(g.sz) AS sz, arg_max(g.key, g.sz) AS key, arg_max(n.vague, g.sz) AS vague
-FROM g_gram g
+FROM g
 JOIN g_names n USING (key)
 WHERE NOT (n.pronoun AND g.sz = 1 AND NOT geo_isupper(g.tok))
 GROUP BY g.r, g.i;
 
--- Context from the caption's lists (1-based): sep before, previous token, next token.
+-- Context from the caption's lists (1-based): start and end offsets, the separator before,
+-- previous token, next token (see 10_tokens for the offset arithmetic).
+CREATE OR REPLACE TEMP MACRO g_offset(x, j) AS
+    (x.pj[j] - 1 + coalesce(list_sum(list_transform(x.toks[1:j - 1], lambda t: length(t))), 0))::BIGINT;
+
 CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
-    's': (list_sum(x.lens[1:i + 1]) - length(x.toks[i + 1]))::BIGINT,
-    'e': list_sum(x.lens[1:i + sz])::BIGINT,
-    'sep': x.seps[i + 1],
+    's': g_offset(x, i + 1),
+    'e': g_offset(x, i + sz) + length(x.toks[i + sz]),
+    'sep': substring(x.text, g_offset(x, i + 1) - (x.pj[i + 1] - coalesce(x.pj[i], 1)) + 1,
+                     x.pj[i + 1] - coalesce(x.pj[i], 1)),
     'pt': CASE WHEN i > 0 THEN x.toks[i] END, 'pk': CASE WHEN i > 0 THEN x.ks[i] END,
     'nt': x.toks[i + sz + 1], 'nk': x.ks[i + sz + 1]
 };
 
+-- Left to right without overlaps: a match inside an earlier multi-word match is dropped.
 CREATE OR REPLACE TEMP TABLE g_name_m AS
 WITH c AS (
-    SELECT *, max(i + sz - 1) OVER (
-        PARTITION BY r ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS covered
-    FROM g_long
+    SELECT * FROM g_long c
+    WHERE NOT c.vague
+      AND NOT EXISTS (
+          SELECT 1 FROM g_long m
+          WHERE m.sz > 1 AND m.r = c.r AND m.i < c.i AND c.i <= m.i + m.sz - 1
+      )
 )
 SELECT c.r, c.i, c.sz, c.key, unnest(g_context(x, c.i, c.sz))
-FROM c JOIN g_text x USING (r)
-WHERE (c.covered IS NULL OR c.covered < c.i) AND NOT c.vague;
+FROM c JOIN g_text x USING (r);
 
 CREATE OR REPLACE TEMP TABLE g_code_m AS
 WITH t AS (
@@ -99,6 +106,7 @@ WITH cand AS (
       AND NOT EXISTS (
           SELECT 1 FROM g_name_m m WHERE m.r = t.r AND t.i BETWEEN m.i AND m.i + m.sz - 1
       )
+      AND NOT EXISTS (SELECT 1 FROM g_code_m c WHERE c.r = t.r AND c.i = t.i)
 ), tri AS (
     SELECT DISTINCT r, i, left(k, 1) AS first, unnest(geo_trigrams(k)) AS tri FROM cand
 ), n AS (
@@ -110,7 +118,7 @@ WITH cand AS (
     JOIN n ON n.r = t.r AND n.i = t.i
     GROUP BY t.r, t.i, g.key
 ), best AS (
-    SELECT r, i, arg_max(key, sim) AS key, max(sim) AS sim
+    SELECT r, i, arg_max(key, (sim, key)) AS key, max(sim) AS sim
     FROM sim GROUP BY r, i HAVING max(sim) >= 0.6
 )
 SELECT b.r, b.i, 1 AS sz, b.key, b.sim, unnest(g_context(x, b.i, 1))
@@ -135,9 +143,8 @@ WITH named AS (
     WHERE p.src = 'cjk'
       AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.r = p.r AND k.s < p.e AND p.s < k.e)
 ), pidx AS (
-    SELECT p.*, x.toks, x.ks, x.seps, x.lens,
-           list_position(list_transform(range(1, len(x.toks) + 1),
-                                        lambda j: (list_sum(x.lens[1:j]) - length(x.toks[j]))::BIGINT),
+    SELECT p.*, x.text, x.toks, x.ks, x.pj,
+           list_position(list_transform(range(1, len(x.toks) + 1), lambda j: g_offset(x, j)),
                          p.s) - 1 AS i,
            len(string_split(p.key, ' ')) AS sz
     FROM g_special p JOIN g_text x USING (r)
@@ -146,7 +153,8 @@ WITH named AS (
     SELECT r, s, e, i, sz, key, 'postcode' AS src, cc, score, g_context(pidx, i, sz) AS c
     FROM pidx
 )
-SELECT row_number() OVER (ORDER BY r, s) AS mid, *
+-- Mentions never overlap, so (r, s) identifies one; mid orders like (r, s).
+SELECT r * 4294967296 + s AS mid, *
 FROM (
     SELECT * FROM kept
     UNION ALL BY NAME SELECT * FROM cjk

@@ -1,4 +1,4 @@
--- Features (g_feat): one row per (mention, candidate country) with the FEATURES of
+-- Features (the view g_feat): one row per (mention, candidate country) with the FEATURES of
 -- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
 -- (g_gaz); the rest read the mention's context: capitalisation against the caption's habit,
 -- sentence start, a preposition before, capitalised neighbours, a place-type word after,
@@ -23,7 +23,7 @@ SELECT m.mid, m.r, m.key,
 FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
 WHERE m.src IN ('code', 'postcode');
 
-CREATE OR REPLACE TEMP TABLE g_feat AS
+CREATE OR REPLACE TEMP VIEW g_feat AS
 WITH c AS (
     SELECT m.*, i.cap_info, i.place_cue,
            lower(left(m.mtext, 1)) <> upper(left(m.mtext, 1)) AS latin,
