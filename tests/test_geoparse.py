@@ -41,6 +41,9 @@ CAPTIONS = {
     # "Suède" (Sweden), "Ísland" (Iceland), "Åland" read as "a land".
     "fold": ("Garden Flag Easter Basket Textured Suede", None),
     "fold2": ("A small island in a land of lakes", None),
+    "county": ("Judge Lasher from the Emmet County prosecutor's office", "US"),
+    # Demonyms shared with a country's territories name the country ("French": not Réunion).
+    "dem": ("Hand-painted French porcelain vase", "FR"),
 }
 
 

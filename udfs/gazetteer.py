@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "15"
+GAZETTEER_VERSION = "17"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -339,6 +339,7 @@ FEATURE_SOURCES = {
     "city_common_uncapitalised": "context",
     "city_excess_zipf": "name",
     "city_pop_500k": "name",
+    "city_zipf_500k": "name",
     "multi_all_common": "name",
     "abbreviation": "context",
     "n_tokens": "name",
@@ -359,6 +360,10 @@ FEATURE_SOURCES = {
     "fuzzy_gap": "context",
 }
 FEATURES = list(FEATURE_SOURCES)
+# The first pass (g_prior) sees every feature but the support from other mentions, which it
+# weighs.
+SUPPORT_FEATURES = ["supported_by_division", "supported_by_mentions"]
+PRIOR_FEATURES = [f for f in FEATURES if f not in SUPPORT_FEATURES]
 STATIC_FEATURES = [f for f, src in FEATURE_SOURCES.items() if src == "name"]
 
 
@@ -422,7 +427,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         k = (
             (COUNTRY if cols["lang"][i] != "demonym" else DEMONYM)
             if fc.startswith("PCL")
-            else (ADMIN1 if fc == "ADM1" else CITY)
+            else (ADMIN1 if fc in ("ADM1", "ADM2") else CITY)  # a division either way
         )
         if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
             continue
@@ -554,6 +559,8 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "city_common_word": city and z >= 4.0,
             "city_excess_zipf": max(0.0, z - (lp - 2.0)) if city else 0.0,
             "city_pop_500k": city and pop >= 500_000,
+            # Big cities are frequent words because they are famous, not because they are words.
+            "city_zipf_500k": z if city and pop >= 500_000 else 0.0,
             "multi_all_common": all_common,
             "n_tokens": min(n_tok, 3) - 1.0,
             "short": len(key) <= 4,
@@ -746,6 +753,7 @@ class Engine:
                 f"ATTACH '{p}' AS gz (READ_ONLY); SET search_path = 'memory.main,gz.main'"
             )
         self.db.execute(f"SET VARIABLE geo_fuzzy = {bool(fuzzy)}")
+        self.set_prior(self.model)
         self.db.execute(
             "CREATE TABLE g_special (r BIGINT, s BIGINT, e BIGINT, key VARCHAR, src VARCHAR,"
             " cc VARCHAR, score DOUBLE)"
@@ -756,6 +764,18 @@ class Engine:
         ]
         self._captions = (sql_dir() / "geoparse" / "40_captions.sql").read_text(encoding="utf-8")
         self._automaton = None
+
+    def set_prior(self, model: dict) -> None:
+        """The first pass that weighs support (macro g_prior over a g_feat0 row): the model's
+        prior_coef/prior_intercept, or 1.0 (support as plain counts) when it has none."""
+        if model.get("prior_coef"):
+            z = " + ".join(
+                f"{c!r} * x.f_{f}" for c, f in zip(model["prior_coef"], PRIOR_FEATURES, strict=True)
+            )
+            expr = f"1 / (1 + exp(-({model['prior_intercept']!r} + {z})))"
+        else:
+            expr = "1.0::DOUBLE"
+        self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_prior(x) AS {expr}")
 
     # -- steps
     def features(self, texts: list[str | None] | pa.Array | pa.ChunkedArray) -> None:

@@ -1,8 +1,8 @@
 -- Features (the view g_feat): one row per (mention, candidate country) with the FEATURES of
 -- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
 -- (g_gaz); the rest read the mention's context: capitalisation against the caption's habit,
--- sentence start, a preposition before, capitalised neighbours, a place-type word after,
--- and support from other mentions of the same country in the caption.
+-- sentence start, a preposition before, capitalised neighbours, a place-type word after
+-- (g_feat0), and support from other mentions of the same country in the caption (g_feat).
 CREATE OR REPLACE TEMP TABLE g_ctx AS
 SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
        substring(x.text, m.s + 1, m.e - m.s) AS mtext,
@@ -23,7 +23,7 @@ SELECT m.mid, m.r, m.key,
 FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
 WHERE m.src IN ('code', 'postcode');
 
-CREATE OR REPLACE TEMP VIEW g_feat AS
+CREATE OR REPLACE TEMP VIEW g_feat0 AS
 WITH c AS (
     SELECT m.*, i.cap_info, i.place_cue,
            lower(left(m.mtext, 1)) <> upper(left(m.mtext, 1)) AS latin,
@@ -45,15 +45,8 @@ WITH c AS (
                     AND NOT contains(sep, ','), false) AS prep,
            coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
     FROM k
-), sup AS (
-    -- Support comes from the other mentions: a name's own division ("Cebu" the province for
-    -- Cebu the city) and repeats of the same name ("Passa, Passa") do not count.
-    SELECT d.*,
-           sum(d.n_strong) OVER (PARTITION BY d.r, d.cc) - d.n_strong AS strong,
-           count(DISTINCT d.key) OVER (PARTITION BY d.r, d.cc) AS anyc
-    FROM g_cand d
 )
-SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
+SELECT x.r, x.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
        d.f_country,
        (d.country_z43 AND NOT x.cap_mixed AND NOT geo_isupper(x.mtext))::DOUBLE
            AS f_country_common_word,
@@ -61,7 +54,7 @@ SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
        d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_zipf,
        d.f_city_common_word,
        (d.city_z3 AND NOT x.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
-       d.f_city_excess_zipf, d.f_city_pop_500k, d.f_multi_all_common,
+       d.f_city_excess_zipf, d.f_city_pop_500k, d.f_city_zipf_500k, d.f_multi_all_common,
        CASE WHEN x.coded THEN x.code_score / 2.5 ELSE 0.0 END AS f_abbreviation,
        d.f_n_tokens, d.f_short,
        x.cap_mixed::DOUBLE AS f_cap_in_mixed,
@@ -74,9 +67,25 @@ SELECT x.r, x.mid, d.cc, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
            OR (coalesce(geo_cap(x.next_tok), false) AND NOT x.next_type)
        ))::DOUBLE AS f_adjacent_capital,
        x.next_type::DOUBLE AS f_next_is_place_type,
-       least(d.strong, 2)::DOUBLE AS f_supported_by_division,
-       least(d.anyc - 1, 3)::DOUBLE AS f_supported_by_mentions,
        d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin,
        (x.src = 'fuzzy')::DOUBLE AS f_fuzzy,
        coalesce(1 - x.sim, 0.0) AS f_fuzzy_gap
-FROM sup d JOIN ctx x USING (mid);
+FROM g_cand d JOIN ctx x USING (mid);
+
+-- Support from the other mentions of the same country, each weighted by its prior p0 (the macro
+-- g_prior: the model's first pass, on every feature but these two), so that "Gray", "Lap" and
+-- "Diamond" do not vouch for each other the way "Austin" and "Texas" do. A name's own division
+-- ("Cebu" the province for Cebu the city) and repeats of the same name ("Passa, Passa") do not
+-- count. With no first pass (p0 = 1) these are plain counts.
+CREATE OR REPLACE TEMP VIEW g_feat AS
+WITH a AS MATERIALIZED (
+    SELECT f.*, g_prior(f) AS p0 FROM g_feat0 f
+), n AS (  -- per name and country: its best prior, and its divisions weighted by their priors
+    SELECT r, cc, key, max(p0) AS kp, sum(n_strong * p0) AS sp FROM a GROUP BY r, cc, key
+), t AS (
+    SELECT r, cc, sum(kp) AS kp, sum(sp) AS sp FROM n GROUP BY r, cc
+)
+SELECT a.* EXCLUDE (key, n_strong, p0),
+       least(t.sp - a.n_strong * a.p0, 2)::DOUBLE AS f_supported_by_division,
+       least(t.kp - n.kp, 3)::DOUBLE AS f_supported_by_mentions
+FROM a JOIN n USING (r, cc, key) JOIN t USING (r, cc);
