@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "17"
+GAZETTEER_VERSION = "18"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -518,7 +518,6 @@ _GAZ_COLUMNS = [
     "lat",
     "lon",
     "n_strong",
-    "strong_kind",
     "country_z43",
     "city_z3",
     *(f"f_{f}" for f in STATIC_FEATURES),
@@ -575,7 +574,6 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "lat": lat,
             "lon": lon,
             "n_strong": n_strong[cc],
-            "strong_kind": k in (COUNTRY, ADMIN1),
             "country_z43": k == COUNTRY and z >= 4.3,
             "city_z3": city and z >= 3.0,
         }
@@ -647,7 +645,7 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
         " AS prefix, max(len(string_split(key, ' '))) AS span FROM g_names"
         " WHERE contains(key, ' ') GROUP BY 1;"
         # Code and postcode mentions point at the country itself, with no name features.
-        "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong, false AS strong_kind,"
+        "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong,"
         " false AS country_z43, false AS city_z3,"
         + ", ".join(
             f"{1.0 if f == 'one_over_n_countries' else 0.0}::DOUBLE AS f_{f}"
