@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "18"
+GAZETTEER_VERSION = "19"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -625,16 +625,13 @@ def load_gazetteer(con) -> dict[str, pa.Table] | Path:
 
 
 def _materialize(db, tables: dict[str, pa.Table]) -> None:
-    """Create the engine's lookup tables (g_gaz, g_names, g_span, g_country, g_codes, g_words)
-    in `db`'s current database."""
+    """Create the engine's lookup tables (g_gaz, g_names, g_prefix, g_tri, g_country, g_codes,
+    g_words, g_common) in `db`'s current database."""
     for name, t in {**tables, **_word_tables()}.items():
         db.register("_t", t)
         db.execute(f"CREATE TABLE {name} AS FROM _t")
         db.unregister("_t")
     db.execute(
-        "CREATE TABLE g_span AS SELECT split_part(key, ' ', 1) AS first,"
-        " max(len(string_split(key, ' '))) AS span FROM g_names WHERE contains(key, ' ')"
-        " GROUP BY 1;"
         # Fuzzy retrieval: trigrams of the names of countries, divisions, cities of 15,000+.
         "CREATE TABLE g_tri AS WITH k AS (SELECT DISTINCT key FROM g_gaz WHERE length(key) >= 5"
         " AND strlen(key) = length(key) AND NOT contains(key, '#') AND (f_country > 0"
@@ -704,18 +701,14 @@ _MOJIBAKE = r"Ãƒ[\x{80}-\x{BF}\x{152}-\x{192}\x{2C6}-\x{2DC}\x{2013}-\x{2122}]|Ã
 def _fix_mojibake(texts: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
-    bad = pc.match_substring_regex(texts, _MOJIBAKE)
+    bad = pc.fill_null(pc.match_substring_regex(texts, _MOJIBAKE), False)
     if not pc.any(bad).as_py():
         return texts
     import ftfy
 
-    return pa.array(
-        [
-            ftfy.fix_text(t) if b else t
-            for t, b in zip(texts.to_pylist(), bad.to_pylist(), strict=True)
-        ],
-        pa.string(),
-    )
+    # Only the flagged rows go through Python.
+    fixed = [ftfy.fix_text(t) for t in pc.filter(texts, bad).to_pylist()]
+    return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
 
 
 # What the decision (40_captions.sql, mentions) reads of each scored candidate.

@@ -11,7 +11,6 @@ CREATE OR REPLACE TEMP TABLE g_long AS
 WITH p AS MATERIALIZED (
     SELECT t.r, t.i, t.tok, px.span
     FROM g_tok t
-    JOIN g_span sp ON sp.first = t.k
     JOIN g_prefix px ON px.prefix = concat(t.k, ' ', t.k1)
     WHERE t.k1 IS NOT NULL
 ), m AS (
