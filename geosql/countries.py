@@ -99,7 +99,7 @@ CURATED = {
     "AE": ["uae", "u.a.e.", "emirates"],
     "PS": ["palestinian territories", "state of palestine", "west bank", "gaza strip"],
     "XK": ["kosovo"],
-    "BA": ["bosnia"],
+    "BA": ["bosnia", "herzegovina"],
     "NZ": ["aotearoa"],
     "ST": ["sao tome", "são tomé and príncipe", "sao tome and principe"],
     "FM": ["micronesia", "federated states of micronesia"],
@@ -109,7 +109,7 @@ CURATED = {
     "BN": ["brunei darussalam"],
     "MD": ["republic of moldova"],
     "IM": ["isle of man"],
-    "FO": ["faeroe islands"],
+    "FO": ["faeroe islands", "faroe", "faroes"],
     "KR": ["korea, rep.", "republic of korea", "korea, republic of", "s. korea"],
     "KP": [
         "korea, dem. rep.",
@@ -123,6 +123,14 @@ CURATED = {
     "HK": ["hong kong, china", "hong kong sar, china"],
     "MO": ["macao sar, china", "macau"],
     "CW": ["curacao", "curaçao"],
+    # One island or part of a country's name, said alone ("in Antigua"). Not "Trinidad" or
+    # "Tobago": towns in Uruguay, Bolivia and Cuba share them.
+    "AG": ["antigua", "barbuda"],
+    "KN": ["st kitts", "saint kitts"],  # not "Nevis": Ben Nevis
+    "LC": ["st lucia", "st. lucia"],
+    "VC": ["st vincent", "saint vincent"],
+    "TC": ["turks and caicos"],
+    "LK": ["ceylon"],
 }
 
 # Values that mean "no place" in label files; they normalize to None on purpose.

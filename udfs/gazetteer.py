@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from geosql.registry import BatchResult, Stage, registry
 
-GAZETTEER_VERSION = "19"
+GAZETTEER_VERSION = "20"
 MAX_NGRAM = 5
 
 # Candidate kinds.
@@ -215,6 +215,24 @@ def _english_frequencies() -> dict[str, float]:
     return get_frequency_dict("en")
 
 
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Lower-case headwords of Webster's Second International (web2, in the english-words
+    package): everyday words, without the proper nouns that wordfreq also counts, so "sale",
+    "reading" and "mobile" are words while "london", "rome" and "honolulu" are not."""
+    from geosql.countries import _package_file
+
+    text = _package_file("english_words", "web2.txt").read_text("utf-8")
+    return frozenset(w for w in text.split() if w[:1].islower())
+
+
+def dict_word(key: str) -> bool:
+    """Every word of `key` (articles aside) is an everyday English word."""
+    words = [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
+    d = dictionary_words()
+    return bool(words) and all(w in d for w in words)
+
+
 @lru_cache(maxsize=200_000)
 def zipf(key: str) -> float:
     """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the').
@@ -319,6 +337,27 @@ PLACE_TYPES = {
     "peninsula",
     "falls",
 }
+# Words and symbols that place a caption in one country without naming a place: currencies,
+# company suffixes, property-listing terms. A candidate of that country gets the feature
+# cue_country ("3 bed semi-detached house for sale in Frankham Close, Sheffield" is Sheffield,
+# England, not Sheffield, Alabama). One or two word keys; symbols match anywhere in the text.
+COUNTRY_TERMS = {
+    "GB": [
+        "semi detached",
+        "terraced",
+        "end terrace",
+        "maisonette",
+        "mews",
+        "to rent",
+        "to let",
+        "gbp",
+        "£",
+    ],
+    "IN": ["bhk", "lakh", "lakhs", "crore", "crores", "₹"],
+    "SG": ["pte ltd", "hdb"],
+    "MY": ["sdn bhd"],
+    "DE": ["gmbh"],
+}
 # The stage-1 features, in model order, and where each comes from: "name" features depend on
 # the name alone and are precomputed in the index; "context" ones read the mention in its
 # caption (sql/geoparse/30_features.sql).
@@ -340,6 +379,8 @@ FEATURE_SOURCES = {
     "city_excess_zipf": "name",
     "city_pop_500k": "name",
     "city_zipf_500k": "name",
+    "city_dict_word": "name",
+    "city_dict_zipf": "name",
     "multi_all_common": "name",
     "abbreviation": "context",
     "n_tokens": "name",
@@ -351,6 +392,7 @@ FEATURE_SOURCES = {
     "place_cue": "context",
     "adjacent_capital": "context",
     "next_is_place_type": "context",
+    "cue_country": "context",
     "supported_by_division": "context",
     "supported_by_mentions": "context",
     "one_over_n_countries": "name",
@@ -424,11 +466,12 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     index: dict[str, set[int]] = {}
     for i, key in enumerate(keys):
         fc = cols["feature_code"][i] or ""
-        k = (
-            (COUNTRY if cols["lang"][i] != "demonym" else DEMONYM)
-            if fc.startswith("PCL")
-            else (ADMIN1 if fc in ("ADM1", "ADM2") else CITY)  # a division either way
-        )
+        if cols["lang"][i] == "demonym":  # "French", "Hawaiian"
+            k = DEMONYM
+        elif fc.startswith("PCL"):
+            k = COUNTRY
+        else:
+            k = ADMIN1 if fc in ("ADM1", "ADM2") else CITY  # a division either way
         if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
             continue
         if cols["lang"][i] == "folded" and _common(key, 3.0):  # "Ísland" is not "island"
@@ -532,6 +575,7 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
     # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
     words = [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
     all_common = n_tok > 1 and bool(words) and all(zipf(w) >= 3.5 for w in words)
+    dw = not cjk and dict_word(key)
     by_country: dict[str, tuple] = {}
     n_strong: dict[str, int] = {}
     for p in cands:
@@ -560,6 +604,9 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "city_pop_500k": city and pop >= 500_000,
             # Big cities are frequent words because they are famous, not because they are words.
             "city_zipf_500k": z if city and pop >= 500_000 else 0.0,
+            # Everyday words are dictionary headwords; famous names are not ("rome", "boston").
+            "city_dict_word": city and dw,
+            "city_dict_zipf": z if city and dw else 0.0,
             "multi_all_common": all_common,
             "n_tokens": min(n_tok, 3) - 1.0,
             "short": len(key) <= 4,
@@ -671,6 +718,7 @@ def _word_tables() -> dict[str, pa.Table]:
     codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
     words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
     words += [(w, "type") for w in PLACE_TYPES]
+    cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
     return {
         "g_codes": pa.table(
             {
@@ -681,6 +729,15 @@ def _word_tables() -> dict[str, pa.Table]:
             }
         ),
         "g_words": pa.table({"word": [w for w, _ in words], "kind": [k for _, k in words]}),
+        "g_cues": pa.table(
+            {
+                "k": [t.split(" ")[0] for _, t in cues],
+                "k1": [(t.split(" ") + [None])[1] for _, t in cues],
+                "symbol": [not t[0].isalnum() for _, t in cues],
+                "term": [t for _, t in cues],
+                "cc": [cc for cc, _ in cues],
+            }
+        ),
         # Everyday English words (Zipf >= 3): never fuzzy-matched to a place name.
         "g_common": pa.table(
             {
@@ -944,7 +1001,7 @@ def _process(engine: Engine, batch: pa.Table, cfg: dict) -> BatchResult:
     method = pa.array([cfg["method"]] * len(preds), pa.string())
     preds = pa.table(
         {
-            "caption_id": ids.take(preds["r"]),
+            "caption_id": ids,  # one prediction per input row, in input order
             "country_code": preds["country_code"],
             "confidence": preds["confidence"],
             "evidence": preds["mention"],

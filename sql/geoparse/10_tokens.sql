@@ -4,7 +4,8 @@
 -- character offset is the number of separators before it (pj - 1) plus the lengths of the
 -- tokens before it, and the separator text before it is the pj gap's characters (g_context).
 -- g_tok has one row per token (r, i from 0, tok, k, and k1: the next token's key). g_info
--- holds the caption-level facts (words, capitalised words, place cue words, sentence-like text).
+-- holds the caption-level facts (words, capitalised words, place cue words, sentence-like text),
+-- g_cuecc the countries that the caption's country terms point at (g_cues: "bhk", "£").
 CREATE OR REPLACE TEMP TABLE g_text AS
 WITH p AS (
     SELECT r, text, regexp_split_to_array(text, '[^\pL\pN\pM]') AS p
@@ -45,3 +46,11 @@ SELECT r,
        all_caps,
        right(rtrim(text), 1) IN ('.', '!', '?') AS ends_sentence
 FROM c;
+
+CREATE OR REPLACE TEMP TABLE g_cuecc AS
+SELECT DISTINCT t.r, c.cc
+FROM g_tok t JOIN g_cues c ON c.k = t.k
+WHERE NOT c.symbol AND (c.k1 IS NULL OR c.k1 = t.k1)
+UNION
+SELECT x.r, c.cc
+FROM g_text x JOIN g_cues c ON c.symbol AND contains(x.text, c.term);

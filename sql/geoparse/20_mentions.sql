@@ -26,7 +26,8 @@ WITH p AS MATERIALIZED (
 )
 SELECT g.r, g.i, max(g.sz) AS sz, arg_max(g.key, g.sz) AS key, arg_max(n.vague, g.sz) AS vague
 FROM g
-JOIN g_names n USING (key)
+-- The names of this batch's distinct n-grams first: a small build side for the join with g.
+JOIN (SELECT * FROM g_names SEMI JOIN (SELECT DISTINCT key FROM g) d USING (key)) n USING (key)
 WHERE NOT (n.pronoun AND g.sz = 1 AND NOT geo_isupper(g.tok))
 GROUP BY g.r, g.i;
 

@@ -2,7 +2,8 @@
 -- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
 -- (g_gaz); the rest read the mention's context: capitalisation against the caption's habit,
 -- sentence start, a preposition before, capitalised neighbours, a place-type word after
--- (g_feat0), and support from other mentions of the same country in the caption (g_feat).
+-- (g_feat0), a country term of the candidate's country in the caption (g_cuecc), and support
+-- from other mentions of the same country in the caption (g_feat).
 CREATE OR REPLACE TEMP TABLE g_ctx AS
 SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
        substring(x.text, m.s + 1, m.e - m.s) AS mtext,
@@ -39,7 +40,7 @@ WITH c AS (
            cap_info_m AND is_cap AS cap_mixed,
            first_tok OR coalesce(
                trim(sep, ' "''(') <> ''
-               AND right(regexp_replace(sep, '\s+$', ''), 1) IN ('.', '!', '?', ':', '|', '-'),
+               AND right(rtrim(sep, E' \t\r\n'), 1) IN ('.', '!', '?', ':', '|', '-'),
                false) AS sent_start,
            coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
                     AND NOT contains(sep, ','), false) AS prep,
@@ -54,7 +55,8 @@ SELECT x.r, x.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, x.mtext, x.s, x
        d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_zipf,
        d.f_city_common_word,
        (d.city_z3 AND NOT x.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
-       d.f_city_excess_zipf, d.f_city_pop_500k, d.f_city_zipf_500k, d.f_multi_all_common,
+       d.f_city_excess_zipf, d.f_city_pop_500k, d.f_city_zipf_500k, d.f_city_dict_word,
+       d.f_city_dict_zipf, d.f_multi_all_common,
        CASE WHEN x.coded THEN x.code_score / 2.5 ELSE 0.0 END AS f_abbreviation,
        d.f_n_tokens, d.f_short,
        x.cap_mixed::DOUBLE AS f_cap_in_mixed,
@@ -67,10 +69,12 @@ SELECT x.r, x.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, x.mtext, x.s, x
            OR (coalesce(geo_cap(x.next_tok), false) AND NOT x.next_type)
        ))::DOUBLE AS f_adjacent_capital,
        x.next_type::DOUBLE AS f_next_is_place_type,
+       (q.cc IS NOT NULL)::DOUBLE AS f_cue_country,
        d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin,
        (x.src = 'fuzzy')::DOUBLE AS f_fuzzy,
        coalesce(1 - x.sim, 0.0) AS f_fuzzy_gap
-FROM g_cand d JOIN ctx x USING (mid);
+FROM g_cand d JOIN ctx x USING (mid)
+LEFT JOIN g_cuecc q ON q.r = x.r AND q.cc = d.cc;
 
 -- Support from the other mentions of the same country, each weighted by its prior p0 (the macro
 -- g_prior: the model's first pass, on every feature but these two), so that "Gray", "Lap" and
