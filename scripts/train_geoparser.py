@@ -6,10 +6,11 @@ Stage 1 scores each (mention, candidate country) with a logistic regression over
 in udfs/gazetteer.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Its two
 support features weigh the other mentions by a first pass, the prior: a logistic regression on
 every other feature (out of fold while training). Stage 2 decides whether the caption names a
-place at all, from caption-level features (CAPTION_FEATURES) on out-of-fold stage-1 scores. Uses the two
-dev sets in ../shared/data/dev (never copied into the repo): first fits on the `train == 1` rows
-and reports accuracy on the `train == 0` rows (the held-out estimate; with --cv also 5-fold
-accuracy over all rows), then refits the shipped model on all rows (unless --train-half-only). Writes udfs/geoparse_model.json.
+place at all, from caption-level features (CAPTION_FEATURES) on out-of-fold stage-1 scores.
+Uses the two dev sets in ../shared/data/dev (never copied into the repo): first fits on the
+`train == 1` rows and reports accuracy on the `train == 0` rows (the held-out estimate; with --cv
+also 5-fold accuracy over all rows), then refits the shipped model on all rows (unless
+--train-half-only). Writes udfs/geoparse_model.json.
 Deterministic: fixed folds and seeds.
 """
 

@@ -226,10 +226,14 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w for w in text.split() if w[:1].islower())
 
 
+def content_words(key: str) -> list[str]:
+    """The words of a name key, articles and "of" aside ("the gap" -> ["gap"])."""
+    return [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
+
+
 def dict_word(key: str) -> bool:
-    """Every word of `key` (articles aside) is an everyday English word."""
-    words = [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
-    d = dictionary_words()
+    """Every content word of `key` is an everyday English word."""
+    words, d = content_words(key), dictionary_words()
     return bool(words) and all(w in d for w in words)
 
 
@@ -573,7 +577,7 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
     z = 0.0 if cjk else zipf(key)
     n_tok = key.count(" ") + 1
     # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
-    words = [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
+    words = content_words(key)
     all_common = n_tok > 1 and bool(words) and all(zipf(w) >= 3.5 for w in words)
     dw = not cjk and dict_word(key)
     by_country: dict[str, tuple] = {}
