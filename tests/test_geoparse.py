@@ -74,6 +74,16 @@ def test_mentions_have_offsets(engine: Engine) -> None:
     assert any(m["mention"] == "Alberta" and m["country_code"] == "CA" for m in ments)
 
 
+@pytest.mark.parametrize("sep", ["-", "–", "/", "|", "  ", "..."])
+def test_plain_and_other_text_tokenize_alike(engine: Engine, sep: str) -> None:
+    """Plain ASCII text takes a faster split than the rest: the same mentions and offsets."""
+    text = f"Old house{sep}Banff, Alberta{sep}Canada"
+    ments = engine.parse_one(text)["mentions"]
+    found = {m["mention"]: (m["start_pos"], m["end_pos"]) for m in ments}
+    assert set(found) == {"Banff", "Alberta", "Canada"}
+    assert all(text[s:e] == name for name, (s, e) in found.items())
+
+
 def test_batch_keeps_row_order_and_nulls(engine: Engine) -> None:
     texts = ["Paris, France", None, "", "a red car", "Tokyo, Japan", "Nairobi, Kenya"]
     preds, _ = engine.parse(texts)

@@ -1,22 +1,34 @@
--- Tokens of every caption in g_input(r, text), from one regex pass: the text split at every
--- separator character, so pieces are tokens or empty. g_text keeps per caption the word tokens
--- (toks), their normalized keys (ks) and each token's piece number (pj, 1-based): a token's
--- character offset is the number of separators before it (pj - 1) plus the lengths of the
--- tokens before it, and the separator text before it is the pj gap's characters (g_context).
--- g_tok has one row per token (r, i from 0, tok, k, and k1: the next token's key). g_info
--- holds the caption-level facts (words, capitalised words, place cue words, sentence-like text),
--- g_cuecc the countries that the caption's country terms point at (g_cues: "bhk", "£").
+-- Tokens of every caption in g_input(r, text): the text split at every separator character
+-- (anything but a letter, digit or mark), so pieces are tokens or empty. g_text keeps per
+-- caption the word tokens (toks), their normalized keys (ks) and each token's piece number
+-- (pj, 1-based): a token's character offset is the number of separators before it (pj - 1)
+-- plus the lengths of the tokens before it, and the separator text before it is the pj gap's
+-- characters (g_context). g_tok has one row per token (r, i from 0, tok, k, and k1: the next
+-- token's key). g_info holds the caption-level facts (words, capitalised words, place cue
+-- words, sentence-like text), g_cuecc the countries that the caption's country terms point at
+-- (g_cues: "bhk", "£").
 CREATE OR REPLACE TEMP TABLE g_text AS
 WITH p AS (
-    SELECT r, text, regexp_split_to_array(text, '[^\pL\pN\pM]') AS p
+    SELECT r, text, NOT regexp_matches(text, '[^A-Za-z0-9 ,.\-]') AS plain
     FROM g_input
     WHERE text IS NOT NULL
-), t AS (
-    SELECT r, text, list_filter(p, lambda x: x <> '') AS toks,
-           list_filter(range(1, len(p) + 1), lambda j: p[j] <> '') AS pj
+), s AS (
+    -- Plain ASCII text (most captions) splits on spaces once ',', '.' and '-' are spaces too:
+    -- the same pieces as the regex split, at a third of its cost.
+    SELECT r, text, plain,
+           CASE WHEN plain
+                THEN string_split(
+                    replace(replace(replace(text, ',', ' '), '.', ' '), '-', ' '), ' ')
+                ELSE regexp_split_to_array(text, '[^\pL\pN\pM]') END AS p
     FROM p
+), t AS (
+    SELECT r, text, plain, list_filter(p, lambda x: x <> '') AS toks,
+           list_filter(range(1, len(p) + 1), lambda j: p[j] <> '') AS pj
+    FROM s
 )
-SELECT r, text, toks, pj, list_transform(toks, lambda x: geo_norm(x)) AS ks,
+SELECT r, text, toks, pj,
+       CASE WHEN plain THEN list_transform(toks, lambda x: lower(x))
+            ELSE list_transform(toks, lambda x: geo_norm(x)) END AS ks,
        geo_isupper(text) AS all_caps
 FROM t;
 

@@ -1,80 +1,85 @@
 -- Features (the view g_feat): one row per (mention, candidate country) with the FEATURES of
 -- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
--- (g_gaz); the rest read the mention's context: capitalisation against the caption's habit,
--- sentence start, a preposition before, capitalised neighbours, a place-type word after
--- (g_feat0), a country term of the candidate's country in the caption (g_cuecc), and support
--- from other mentions of the same country in the caption (g_feat).
+-- (g_gaz); the rest read the mention's context, computed once per mention in g_ctx:
+-- capitalisation against the caption's habit, sentence start, a preposition before,
+-- capitalised neighbours, a place-type word after; then a country term of the candidate's
+-- country in the caption (g_cuecc, in g_feat0), and support from other mentions of the same
+-- country in the caption (g_feat).
 CREATE OR REPLACE TEMP TABLE g_ctx AS
-SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
-       substring(x.text, m.s + 1, m.e - m.s) AS mtext,
-       coalesce(m.i = 0, false) AS first_tok,
-       m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
-       o.mid IS NOT NULL AS prev_is_mention
-FROM g_ment m
-JOIN g_input x USING (r)
-LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code');
-
-CREATE OR REPLACE TEMP TABLE g_cand AS
-SELECT m.mid, m.r, g.*
-FROM g_ctx m JOIN g_gaz g ON g.key = m.key
-WHERE m.src IN ('name', 'cjk', 'fuzzy')
-UNION ALL BY NAME
-SELECT m.mid, m.r, m.key,
-       c.* REPLACE (least(len(string_split(m.key, ' ')), 3) - 1.0 AS f_n_tokens)
-FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
-WHERE m.src IN ('code', 'postcode');
-
-CREATE OR REPLACE TEMP VIEW g_feat0 AS
-WITH c AS (
-    SELECT m.*, i.cap_info, i.place_cue,
+WITH m AS (
+    SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
+           substring(x.text, m.s + 1, m.e - m.s) AS mtext,
+           coalesce(m.i = 0, false) AS first_tok,
+           m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
+           o.mid IS NOT NULL AS prev_is_mention,
+           i.cap_info, i.place_cue
+    FROM g_ment m
+    JOIN g_input x USING (r)
+    JOIN g_info i USING (r)
+    LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code')
+), c AS (
+    SELECT m.*,
            lower(left(m.mtext, 1)) <> upper(left(m.mtext, 1)) AS latin,
            m.src IN ('code', 'postcode') AS coded
-    FROM g_ctx m JOIN g_info i USING (r)
+    FROM m
 ), k AS (
     SELECT c.*,
            geo_cap(mtext) OR NOT latin AS is_cap,
            cap_info OR NOT latin AS cap_info_m
     FROM c
-), ctx AS (
-    SELECT k.*,
-           cap_info_m AND is_cap AS cap_mixed,
-           first_tok OR coalesce(
-               trim(sep, ' "''(') <> ''
-               AND right(rtrim(sep, E' \t\r\n'), 1) IN ('.', '!', '?', ':', '|', '-'),
-               false) AS sent_start,
-           coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
-                    AND NOT contains(sep, ','), false) AS prep,
-           coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
-    FROM k
 )
-SELECT x.r, x.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, x.mtext, x.s, x.e,
+SELECT k.*,
+       cap_info_m AND is_cap AS cap_mixed,
+       -- (the first test guards the second: right() of an empty string is '')
+       first_tok OR coalesce(
+           trim(sep, ' "''(') <> ''
+           AND contains('.!?:|-', right(rtrim(sep, E' \t\r\n'), 1)),
+           false) AS sent_start,
+       coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
+                AND NOT contains(sep, ','), false) AS prep,
+       coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
+FROM k;
+
+-- Candidates: a view, so that g_feat0 reads the join once instead of a wide copy.
+CREATE OR REPLACE TEMP VIEW g_cand AS
+SELECT m.* EXCLUDE (key), g.*
+FROM g_ctx m JOIN g_gaz g ON g.key = m.key
+WHERE m.src IN ('name', 'cjk', 'fuzzy')
+UNION ALL BY NAME
+SELECT m.*,
+       c.* REPLACE (least(len(string_split(m.key, ' ')), 3) - 1.0 AS f_n_tokens)
+FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
+WHERE m.src IN ('code', 'postcode');
+
+CREATE OR REPLACE TEMP VIEW g_feat0 AS
+SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.mtext, d.s, d.e,
        d.f_country,
-       (d.country_z43 AND NOT x.cap_mixed AND NOT geo_isupper(x.mtext))::DOUBLE
+       (d.country_z43 AND NOT d.cap_mixed AND NOT geo_isupper(d.mtext))::DOUBLE
            AS f_country_common_word,
        d.f_demonym, d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
        d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_zipf,
        d.f_city_common_word,
-       (d.city_z3 AND NOT x.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
+       (d.city_z3 AND NOT d.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
        d.f_city_excess_zipf, d.f_city_pop_500k, d.f_city_zipf_500k, d.f_city_dict_word,
        d.f_city_dict_zipf, d.f_multi_all_common,
-       CASE WHEN x.coded THEN x.code_score / 2.5 ELSE 0.0 END AS f_abbreviation,
+       CASE WHEN d.coded THEN d.code_score / 2.5 ELSE 0.0 END AS f_abbreviation,
        d.f_n_tokens, d.f_short,
-       x.cap_mixed::DOUBLE AS f_cap_in_mixed,
-       (x.cap_info_m AND NOT x.is_cap)::DOUBLE AS f_lower_in_mixed,
-       x.sent_start::DOUBLE AS f_sentence_start,
-       x.prep::DOUBLE AS f_preposition,
-       x.place_cue::DOUBLE AS f_place_cue,
-       (x.cap_info AND (
-           (coalesce(geo_cap(x.prev_tok), false) AND x.sep = ' ' AND NOT x.prev_is_mention)
-           OR (coalesce(geo_cap(x.next_tok), false) AND NOT x.next_type)
+       d.cap_mixed::DOUBLE AS f_cap_in_mixed,
+       (d.cap_info_m AND NOT d.is_cap)::DOUBLE AS f_lower_in_mixed,
+       d.sent_start::DOUBLE AS f_sentence_start,
+       d.prep::DOUBLE AS f_preposition,
+       d.place_cue::DOUBLE AS f_place_cue,
+       (d.cap_info AND (
+           (coalesce(geo_cap(d.prev_tok), false) AND d.sep = ' ' AND NOT d.prev_is_mention)
+           OR (coalesce(geo_cap(d.next_tok), false) AND NOT d.next_type)
        ))::DOUBLE AS f_adjacent_capital,
-       x.next_type::DOUBLE AS f_next_is_place_type,
+       d.next_type::DOUBLE AS f_next_is_place_type,
        (q.cc IS NOT NULL)::DOUBLE AS f_cue_country,
        d.f_one_over_n_countries, d.f_most_populous, d.f_non_latin,
-       (x.src = 'fuzzy')::DOUBLE AS f_fuzzy,
-       coalesce(1 - x.sim, 0.0) AS f_fuzzy_gap
-FROM g_cand d JOIN ctx x USING (mid)
-LEFT JOIN g_cuecc q ON q.r = x.r AND q.cc = d.cc;
+       (d.src = 'fuzzy')::DOUBLE AS f_fuzzy,
+       coalesce(1 - d.sim, 0.0) AS f_fuzzy_gap
+FROM g_cand d
+LEFT JOIN g_cuecc q ON q.r = d.r AND q.cc = d.cc;
 
 -- Support from the other mentions of the same country, each weighted by its prior p0 (the macro
 -- g_prior: the model's first pass, on every feature but these two), so that "Gray", "Lap" and
@@ -88,8 +93,10 @@ WITH a AS MATERIALIZED (
     SELECT r, cc, key, max(p0) AS kp, sum(n_strong * p0) AS sp FROM a GROUP BY r, cc, key
 ), t AS (
     SELECT r, cc, sum(kp) AS kp, sum(sp) AS sp FROM n GROUP BY r, cc
+), s AS MATERIALIZED (  -- narrow, so that the wide rows of a never fill a join's hash table
+    SELECT n.r, n.cc, n.key, t.kp - n.kp AS other_kp, t.sp FROM n JOIN t USING (r, cc)
 )
 SELECT a.* EXCLUDE (key, n_strong, p0),
-       least(t.sp - a.n_strong * a.p0, 2)::DOUBLE AS f_supported_by_division,
-       least(t.kp - n.kp, 3)::DOUBLE AS f_supported_by_mentions
-FROM a JOIN n USING (r, cc, key) JOIN t USING (r, cc);
+       least(s.sp - a.n_strong * a.p0, 2)::DOUBLE AS f_supported_by_division,
+       least(s.other_kp, 3)::DOUBLE AS f_supported_by_mentions
+FROM a JOIN s USING (r, cc, key);
