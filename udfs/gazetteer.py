@@ -220,9 +220,9 @@ def dictionary_words() -> frozenset[str]:
     """Lower-case headwords of Webster's Second International (web2, in the english-words
     package): everyday words, without the proper nouns that wordfreq also counts, so "sale",
     "reading" and "mobile" are words while "london", "rome" and "honolulu" are not."""
-    from geosql.countries import _package_file
+    from geosql.countries import package_file
 
-    text = _package_file("english_words", "web2.txt").read_text("utf-8")
+    text = package_file("english_words", "web2.txt").read_text("utf-8")
     return frozenset(w for w in text.split() if w[:1].islower())
 
 

@@ -27,6 +27,7 @@ WITH p AS (
     FROM s
 )
 SELECT r, text, toks, pj,
+       -- (geo_norm of an ASCII token is lower(); skipping its per-token test saves ~0.05 s)
        CASE WHEN plain THEN list_transform(toks, lambda x: lower(x))
             ELSE list_transform(toks, lambda x: geo_norm(x)) END AS ks,
        geo_isupper(text) AS all_caps
