@@ -804,16 +804,22 @@ class Engine:
             self.db.execute(
                 f"ATTACH '{p}' AS gz (READ_ONLY); SET search_path = 'memory.main,gz.main'"
             )
-        self.db.execute(f"SET VARIABLE geo_fuzzy = {bool(fuzzy)}")
+        self.fuzzy = fuzzy
         self.set_prior(self.model)
         self.db.execute(
             "CREATE TABLE g_special (r BIGINT, s BIGINT, e BIGINT, key VARCHAR, src VARCHAR,"
             " cc VARCHAR, score DOUBLE)"
         )
-        self._steps = [
-            (sql_dir() / "geoparse" / f).read_text(encoding="utf-8")
-            for f in ("10_tokens.sql", "20_mentions.sql", "30_features.sql")
-        ]
+        self._steps = {
+            f[:2]: (sql_dir() / "geoparse" / f).read_text(encoding="utf-8")
+            for f in (
+                "10_tokens.sql",
+                "20_mentions.sql",
+                "25_fuzzy.sql",
+                "26_special.sql",
+                "30_features.sql",
+            )
+        }
         self._captions = (sql_dir() / "geoparse" / "40_captions.sql").read_text(encoding="utf-8")
         self._automaton = None
 
@@ -841,17 +847,21 @@ class Engine:
         self.db.register("_in", pa.table({"r": pa.array(range(len(arr)), pa.int64()), "text": arr}))
         self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
         self.db.unregister("_in")
-        self._special(arr)
-        for step in self._steps:
+        n_special = self._special(arr)
+        for name, step in self._steps.items():
+            # Optional steps run only when they can add mentions: fuzzy lookups when asked
+            # for, postcodes/CJK names when the text has any (most batches have none).
+            if (name == "25" and not self.fuzzy) or (name == "26" and not n_special):
+                continue
             self.db.execute(step)
 
     def feature_table(self) -> pa.Table:
         """g_feat in (r, mid, cc) order: what `score(p)` expects its `p` aligned to."""
         return self.db.sql("SELECT * FROM g_feat ORDER BY r, mid, cc").to_arrow_table()
 
-    def _special(self, arr: pa.Array) -> None:
+    def _special(self, arr: pa.Array) -> int:
         """Postcodes (UK, Canada, Australia) and CJK names into g_special (Python regexes and an
-        Aho-Corasick automaton, run only on the rows that can have them)."""
+        Aho-Corasick automaton, run only on the rows that can have them); returns how many."""
         import pyarrow.compute as pc
 
         rows: list[tuple] = []
@@ -871,6 +881,7 @@ class Engine:
         self.db.execute("DELETE FROM g_special")
         if rows:
             self.db.executemany("INSERT INTO g_special VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
 
     def cjk_automaton(self):
         if self._automaton is None:

@@ -25,3 +25,17 @@ CREATE OR REPLACE TEMP MACRO geo_logit(p) AS
 CREATE OR REPLACE TEMP MACRO geo_trigrams(k) AS
     list_distinct(list_transform(range(1, length(k) + 1),
                                  lambda j: substring('#' || k || '#', j, 3)));
+
+-- Context from the caption's lists (1-based): start and end offsets, the separator before,
+-- previous token, next token (see 10_tokens.sql for the offset arithmetic).
+CREATE OR REPLACE TEMP MACRO g_offset(x, j) AS
+    (x.pj[j] - 1 + coalesce(list_sum(list_transform(x.toks[1:j - 1], lambda t: length(t))), 0))::BIGINT;
+
+CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
+    's': g_offset(x, i + 1),
+    'e': g_offset(x, i + sz) + length(x.toks[i + sz]),
+    'sep': substring(x.text, g_offset(x, i + 1) - (x.pj[i + 1] - coalesce(x.pj[i], 1)) + 1,
+                     x.pj[i + 1] - coalesce(x.pj[i], 1)),
+    'pt': CASE WHEN i > 0 THEN x.toks[i] END, 'pk': CASE WHEN i > 0 THEN x.ks[i] END,
+    'nt': x.toks[i + sz + 1], 'nk': x.ks[i + sz + 1]
+};

@@ -8,13 +8,12 @@
 CREATE OR REPLACE TEMP TABLE g_ctx AS
 WITH m AS (
     SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
-           substring(x.text, m.s + 1, m.e - m.s) AS mtext,
+           m.mtext,
            coalesce(m.i = 0, false) AS first_tok,
            m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
            o.mid IS NOT NULL AS prev_is_mention,
            i.cap_info, i.place_cue
     FROM g_ment m
-    JOIN g_input x USING (r)
     JOIN g_info i USING (r)
     LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code')
 ), c AS (
@@ -30,11 +29,9 @@ WITH m AS (
 )
 SELECT k.*,
        cap_info_m AND is_cap AS cap_mixed,
-       -- (the first test guards the second: right() of an empty string is '')
-       first_tok OR coalesce(
-           trim(sep, ' "''(') <> ''
-           AND contains('.!?:|-', right(rtrim(sep, E' \t\r\n'), 1)),
-           false) AS sent_start,
+       -- (the last character before the mention but whitespace ends a sentence or a title:
+       -- one regex is 4x cheaper than trim/right/contains)
+       first_tok OR coalesce(regexp_matches(sep, '[.!?:|-][ \t\r\n]*$'), false) AS sent_start,
        coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
                 AND NOT contains(sep, ','), false) AS prep,
        coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
