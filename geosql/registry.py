@@ -48,6 +48,7 @@ class Stage:
         from the config as SQL literals.
     done: SQL selecting the keys already processed for this config (`$config_key` is bound).
     outputs: table -> SQL predicate (formatted like `inputs`) scoping the rows a rerun replaces.
+        The first table is the one `done` reads: the runner commits it last.
     setup(con, config) -> state: loads models once (lazy heavy imports); may read the warehouse.
     teardown(state): releases what setup started (worker processes...), after the last batch.
     process(state, batch, config) -> BatchResult: touches no database.

@@ -7,10 +7,12 @@ with their error and are not retried unless asked.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,61 +102,106 @@ def _write_batch(
     ids: pa.Array,
     result: BatchResult,
 ) -> None:
-    """Replace this batch's rows in every output table and record errors, in one transaction."""
-    con.begin()
+    """Replace this batch's rows in every output table, record errors and counts.
+
+    The first output table is the one `done` reads: it commits with the errors and the run's
+    counts in one transaction, and only after the other output tables committed theirs. Those
+    are written at the same time on their own cursors (DuckDB appends to a table on one
+    thread), so a two-table batch is written in the time of the larger table. A crash in
+    between leaves the batch's rows not done, and the next run replaces what they got.
+    """
+    ids_t = pa.table({"item_id": ids.cast(pa.string())})
+    first, *others = stage.outputs
+    with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
+        side = [
+            pool.submit(_replace_committed, con.cursor(), stage, config, ckey, t, ids_t, result)
+            for t in others
+        ]
+        con.begin()
+        try:
+            _replace(con, stage, config, ckey, first, ids_t, result)
+            con.register("_geosql_ids", ids_t)
+            con.execute(
+                "DELETE FROM stage_errors WHERE stage = ? AND config_key = ?"
+                " AND item_id IN (SELECT item_id FROM _geosql_ids)",
+                [stage.name, ckey],
+            )
+            con.unregister("_geosql_ids")
+            if result.errors:
+                err = pa.table(
+                    {
+                        "item_id": [str(e[0]) for e in result.errors],
+                        "error_type": [e[1] for e in result.errors],
+                        "error_message": [str(e[2])[:2000] for e in result.errors],
+                    }
+                )
+                con.register("_geosql_err", err)
+                con.execute(
+                    "INSERT INTO stage_errors SELECT ?, ?, item_id, error_type, error_message, ?"
+                    " FROM _geosql_err",
+                    [stage.name, ckey, run_id],
+                )
+                con.unregister("_geosql_err")
+            n_fail = len(result.errors)
+            con.execute(
+                "UPDATE stage_runs SET rows_done = rows_done + ?, rows_failed = rows_failed + ?,"
+                " tokens_in = tokens_in + ?, tokens_out = tokens_out + ?,"
+                " cost_usd = cost_usd + ? WHERE run_id = ?",
+                [
+                    len(ids) - n_fail,
+                    n_fail,
+                    int(result.usage.get("tokens_in", 0)),
+                    int(result.usage.get("tokens_out", 0)),
+                    float(result.usage.get("cost_usd", 0.0)),
+                    run_id,
+                ],
+            )
+            for f in side:
+                f.result()  # their commits first (raises what they raised)
+            con.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            raise
+
+
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    stage: Stage,
+    config: dict[str, Any],
+    ckey: str,
+    table: str,
+    ids: pa.Table,
+    result: BatchResult,
+) -> None:
+    """Delete the batch's rows of `table` (within its output scope), insert the new ones."""
+    con.register("_geosql_ids", ids)
+    con.execute(
+        f"DELETE FROM {table} WHERE {stage.key} IN (SELECT item_id FROM _geosql_ids)"
+        f" AND ({_fmt(stage.outputs[table], config)})"
+    )
+    con.unregister("_geosql_ids")
+    rows = result.outputs.get(table)
+    if rows is not None and rows.num_rows:
+        if "config_key" not in rows.column_names:
+            rows = rows.append_column("config_key", pa.array([ckey] * rows.num_rows))
+        con.register("_geosql_rows", rows)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _geosql_rows")
+        con.unregister("_geosql_rows")
+
+
+def _replace_committed(cur: duckdb.DuckDBPyConnection, *args: Any) -> None:
+    """`_replace` in a transaction of its own, on a cursor of its own (closed after)."""
     try:
-        con.register("_geosql_ids", pa.table({"item_id": ids.cast(pa.string())}))
-        for table, scope in stage.outputs.items():
-            con.execute(
-                f"DELETE FROM {table} WHERE {stage.key} IN (SELECT item_id FROM _geosql_ids)"
-                f" AND ({_fmt(scope, config)})"
-            )
-            rows = result.outputs.get(table)
-            if rows is not None and rows.num_rows:
-                if "config_key" not in rows.column_names:
-                    rows = rows.append_column("config_key", pa.array([ckey] * rows.num_rows))
-                con.register("_geosql_rows", rows)
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _geosql_rows")
-                con.unregister("_geosql_rows")
-        con.execute(
-            "DELETE FROM stage_errors WHERE stage = ? AND config_key = ?"
-            " AND item_id IN (SELECT item_id FROM _geosql_ids)",
-            [stage.name, ckey],
-        )
-        if result.errors:
-            err = pa.table(
-                {
-                    "item_id": [str(e[0]) for e in result.errors],
-                    "error_type": [e[1] for e in result.errors],
-                    "error_message": [str(e[2])[:2000] for e in result.errors],
-                }
-            )
-            con.register("_geosql_err", err)
-            con.execute(
-                "INSERT INTO stage_errors SELECT ?, ?, item_id, error_type, error_message, ?"
-                " FROM _geosql_err",
-                [stage.name, ckey, run_id],
-            )
-            con.unregister("_geosql_err")
-        con.unregister("_geosql_ids")
-        n_fail = len(result.errors)
-        con.execute(
-            "UPDATE stage_runs SET rows_done = rows_done + ?, rows_failed = rows_failed + ?,"
-            " tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost_usd = cost_usd + ?"
-            " WHERE run_id = ?",
-            [
-                len(ids) - n_fail,
-                n_fail,
-                int(result.usage.get("tokens_in", 0)),
-                int(result.usage.get("tokens_out", 0)),
-                float(result.usage.get("cost_usd", 0.0)),
-                run_id,
-            ],
-        )
-        con.commit()
-    except Exception:
-        con.rollback()
+        cur.begin()
+        _replace(cur, *args)
+        cur.commit()
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # (no transaction left after a failed commit)
+            cur.rollback()
         raise
+    finally:
+        cur.close()
 
 
 def run_stage(

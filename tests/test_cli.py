@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import click
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -182,6 +183,26 @@ def test_crash_resume_loses_nothing_and_duplicates_nothing(wh: Path):
     assert all(r[2] == 1 for r in rows)  # nothing duplicated
     assert rows[0][1] == "CAPTION 0" and n_keys == 1
     assert runs == [("interrupted", 5, 1), ("done", 4, 0)]
+
+
+@pytest.mark.parametrize("broken", ["test_upper", "test_upper_len"])
+def test_a_failed_write_leaves_the_batch_to_redo(wh: Path, broken: str):
+    """The side table commits on its own (written at the same time as the done table, which
+    commits after it): a failure in either leaves the batch not done, and the rerun replaces
+    whatever the side table got."""
+    _captions(wh, n=4, bad=())
+    with geosql.connect(wh) as con:
+        with pytest.raises(duckdb.Error, match="no_such_column"):
+            run_stage(con, "test-upper", config={"broken_table": broken}, batch_size=2)
+        assert con.execute("SELECT count(*) FROM test_upper").fetchone()[0] == 0
+        side = con.execute("SELECT count(*) FROM test_upper_len").fetchone()[0]
+        assert side == (2 if broken == "test_upper" else 0)  # the first batch's, committed
+        assert con.execute("SELECT status FROM stage_runs").fetchall() == [("failed",)]
+        s = run_stage(con, "test-upper", batch_size=2)
+        assert s.rows_done == 4
+        for table in ("test_upper", "test_upper_len"):
+            n = con.execute(f"SELECT count(*), count(DISTINCT caption_id) FROM {table}").fetchone()
+            assert n == (4, 4), table
 
 
 def test_row_errors_are_kept_and_retried_only_when_asked(wh: Path):

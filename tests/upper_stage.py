@@ -1,8 +1,10 @@
-"""A tiny test stage, `test-upper`: upper-cases caption text into `test_upper`.
+"""A tiny test stage, `test-upper`: upper-cases caption text into `test_upper` (the table `done`
+reads) and writes each text's length into a second table, `test_upper_len`.
 
-Settings: `fail_word` (rows whose text contains it fail with a per-row error) and `crash_after`
+Settings: `fail_word` (rows whose text contains it fail with a per-row error), `crash_after`
 (runtime only: the process dies with os._exit(1) when asked for batch crash_after + 1, i.e. after
-that many batches were written), used by the crash-resume tests.
+that many batches were written), used by the crash-resume tests, and `broken_table` (runtime
+only: that table's rows get a column it does not have, so writing them fails).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from geosql.registry import BatchResult, Stage, registry
 from geosql.runner import row_errors
 
 TABLE_SQL = (
-    "CREATE TABLE IF NOT EXISTS test_upper (caption_id VARCHAR, upper VARCHAR, config_key VARCHAR)"
+    "CREATE TABLE IF NOT EXISTS test_upper (caption_id VARCHAR, upper VARCHAR, config_key VARCHAR);"
+    "CREATE TABLE IF NOT EXISTS test_upper_len (caption_id VARCHAR, n INTEGER, config_key VARCHAR)"
 )
 
 
@@ -35,13 +38,15 @@ def _process(state: dict, batch: pa.Table, config: dict) -> BatchResult:
 
     results, errors = row_errors(one, batch, "caption_id")
     ok = [i for i, r in enumerate(results) if r is not None]
-    out = pa.table(
-        {
-            "caption_id": [batch["caption_id"][i].as_py() for i in ok],
-            "upper": [results[i] for i in ok],
-        }
-    )
-    return BatchResult({"test_upper": out}, errors)
+    ids = [batch["caption_id"][i].as_py() for i in ok]
+    out = {
+        "test_upper": pa.table({"caption_id": ids, "upper": [results[i] for i in ok]}),
+        "test_upper_len": pa.table({"caption_id": ids, "n": [len(results[i]) for i in ok]}),
+    }
+    if config["broken_table"]:
+        t = out[config["broken_table"]]
+        out[config["broken_table"]] = t.append_column("no_such_column", pa.array([1] * len(t)))
+    return BatchResult(out, errors)
 
 
 if "test-upper" not in registry.stages:
@@ -51,11 +56,11 @@ if "test-upper" not in registry.stages:
             description="Test stage: upper-case caption text.",
             inputs="SELECT caption_id, text FROM captions",
             done="SELECT caption_id FROM test_upper WHERE config_key = $config_key",
-            outputs={"test_upper": "TRUE"},
+            outputs={"test_upper": "TRUE", "test_upper_len": "TRUE"},
             process=_process,
             setup=_setup,
-            defaults={"fail_word": "BAD", "crash_after": 0},
-            runtime_keys=("crash_after",),
+            defaults={"fail_word": "BAD", "crash_after": 0, "broken_table": ""},
+            runtime_keys=("crash_after", "broken_table"),
             batch_size=3,
         )
     )

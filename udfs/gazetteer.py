@@ -762,13 +762,17 @@ _MOJIBAKE = r"Ãƒ[\x{80}-\x{BF}\x{152}-\x{192}\x{2C6}-\x{2DC}\x{2013}-\x{2122}]|Ã
 def _fix_mojibake(texts: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
-    bad = pc.fill_null(pc.match_substring_regex(texts, _MOJIBAKE), False)
-    if not pc.any(bad).as_py():
+    # Mojibake is never ASCII: the regex reads only the other rows (most are ASCII).
+    other = pc.indices_nonzero(pc.invert(pc.fill_null(pc.string_is_ascii(texts), True)))
+    hit = pc.match_substring_regex(texts.take(other), _MOJIBAKE)
+    rows = pc.filter(other, pc.fill_null(hit, False))
+    if not len(rows):
         return texts
     import ftfy
 
     # Only the flagged rows go through Python.
-    fixed = [ftfy.fix_text(t) for t in pc.filter(texts, bad).to_pylist()]
+    fixed = [ftfy.fix_text(t) for t in texts.take(rows).to_pylist()]
+    bad = pc.is_in(pa.arange(0, len(texts)), value_set=rows)
     return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
 
 
@@ -844,7 +848,7 @@ class Engine:
         else:
             arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
         arr = _fix_mojibake(arr)
-        self.db.register("_in", pa.table({"r": pa.array(range(len(arr)), pa.int64()), "text": arr}))
+        self.db.register("_in", pa.table({"r": pa.arange(0, len(arr)), "text": arr}))
         self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
         self.db.unregister("_in")
         n_special = self._special(arr)
