@@ -1,7 +1,7 @@
-"""The stage runner: pending rows -> Arrow batches -> stage tables, one commit per batch.
+"""The stage runner: pending rows -> Arrow batches -> stage tables, committed batch by batch.
 
 A killed run loses at most the batch in flight; the next run selects only the rows still
-missing for (stage, config_key) and carries on. Rows that fail are kept in `stage_errors`
+missing for (stage, config_key) and carries on, replacing what that batch had written. Rows that fail are kept in `stage_errors`
 with their error and are not retried unless asked.
 """
 
