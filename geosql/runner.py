@@ -1,8 +1,8 @@
 """The stage runner: pending rows -> Arrow batches -> stage tables, committed batch by batch.
 
 A killed run loses at most the batch in flight; the next run selects only the rows still
-missing for (stage, config_key) and carries on, replacing what that batch had written. Rows that fail are kept in `stage_errors`
-with their error and are not retried unless asked.
+missing for (stage, config_key) and carries on, replacing what that batch had written. Rows
+that fail are kept in `stage_errors` with their error and are not retried unless asked.
 """
 
 from __future__ import annotations
@@ -114,13 +114,12 @@ def _write_batch(
     first, *others = stage.outputs
     with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
         side = [
-            pool.submit(_replace_committed, con.cursor(), stage, config, ckey, t, ids_t, result)
+            pool.submit(_replace_committed, con.cursor(), ids_t, stage, config, ckey, t, result)
             for t in others
         ]
-        con.begin()
-        try:
-            _replace(con, stage, config, ckey, first, ids_t, result)
+        with _transaction(con):
             con.register("_geosql_ids", ids_t)
+            _replace(con, stage, config, ckey, first, result)
             con.execute(
                 "DELETE FROM stage_errors WHERE stage = ? AND config_key = ?"
                 " AND item_id IN (SELECT item_id FROM _geosql_ids)",
@@ -158,11 +157,19 @@ def _write_batch(
             )
             for f in side:
                 f.result()  # their commits first (raises what they raised)
-            con.commit()
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                con.rollback()
-            raise
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection):
+    """BEGIN ... COMMIT, or ROLLBACK on any error (a failed commit leaves none to roll back)."""
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.rollback()
+        raise
 
 
 def _replace(
@@ -171,16 +178,14 @@ def _replace(
     config: dict[str, Any],
     ckey: str,
     table: str,
-    ids: pa.Table,
     result: BatchResult,
 ) -> None:
-    """Delete the batch's rows of `table` (within its output scope), insert the new ones."""
-    con.register("_geosql_ids", ids)
+    """Delete the batch's rows (`_geosql_ids`) of `table` within its output scope, insert the
+    new ones."""
     con.execute(
         f"DELETE FROM {table} WHERE {stage.key} IN (SELECT item_id FROM _geosql_ids)"
         f" AND ({_fmt(stage.outputs[table], config)})"
     )
-    con.unregister("_geosql_ids")
     rows = result.outputs.get(table)
     if rows is not None and rows.num_rows:
         if "config_key" not in rows.column_names:
@@ -190,16 +195,12 @@ def _replace(
         con.unregister("_geosql_rows")
 
 
-def _replace_committed(cur: duckdb.DuckDBPyConnection, *args: Any) -> None:
+def _replace_committed(cur: duckdb.DuckDBPyConnection, ids: pa.Table, *args: Any) -> None:
     """`_replace` in a transaction of its own, on a cursor of its own (closed after)."""
     try:
-        cur.begin()
-        _replace(cur, *args)
-        cur.commit()
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # (no transaction left after a failed commit)
-            cur.rollback()
-        raise
+        with _transaction(cur):
+            cur.register("_geosql_ids", ids)
+            _replace(cur, *args)
     finally:
         cur.close()
 

@@ -776,6 +776,8 @@ def _fix_mojibake(texts: pa.Array) -> pa.Array:
     return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
 
 
+# Steps that run only when they can add mentions (see Engine.features).
+FUZZY_STEP, SPECIAL_STEP = "25_fuzzy.sql", "26_special.sql"
 # What the decision (40_captions.sql, mentions) reads of each scored candidate.
 _SCORED = "r, mid, cc, gid, lat, lon, mtext, s, e, f_country, f_us_state, f_admin1, f_abbreviation, f_city"
 
@@ -815,12 +817,12 @@ class Engine:
             " cc VARCHAR, score DOUBLE)"
         )
         self._steps = {
-            f[:2]: (sql_dir() / "geoparse" / f).read_text(encoding="utf-8")
+            f: (sql_dir() / "geoparse" / f).read_text(encoding="utf-8")
             for f in (
                 "10_tokens.sql",
                 "20_mentions.sql",
-                "25_fuzzy.sql",
-                "26_special.sql",
+                FUZZY_STEP,
+                SPECIAL_STEP,
                 "30_features.sql",
             )
         }
@@ -855,7 +857,7 @@ class Engine:
         for name, step in self._steps.items():
             # Optional steps run only when they can add mentions: fuzzy lookups when asked
             # for, postcodes/CJK names when the text has any (most batches have none).
-            if (name == "25" and not self.fuzzy) or (name == "26" and not n_special):
+            if (name == FUZZY_STEP and not self.fuzzy) or (name == SPECIAL_STEP and not n_special):
                 continue
             self.db.execute(step)
 
