@@ -5,6 +5,7 @@ Files are read with DuckDB's readers (globs, many shards, `union_by_name`), chec
 raises a one-line GeosqlError and leaves the warehouse exactly as it was. Rows whose caption_id
 is already present are skipped, so re-ingesting the same rows adds nothing. Entities are tagged
 in SQL with one RE2 regexp per entity (case-insensitive, word boundaries, plural forms).
+A country column (`country_col`) is stored as a `geo_predictions` row of method `label`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import duckdb
 
 from geosql.db import literal
@@ -44,6 +44,7 @@ _IRREGULAR = {
 }  # fmt: skip
 _B = r"[^\p{L}\p{N}_]"  # a non-word character, Unicode-aware (RE2's \b is ASCII only)
 STAGE = "_geosql_ingest"
+LABEL = "label"  # method and config_key of the countries given by the dataset (--country-col)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class IngestSummary:
     already_present: int = 0
     duplicates_in_input: int = 0
     entities_added: dict[str, int] = field(default_factory=dict)
+    labels_added: int = 0
+    labels_empty: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -67,7 +70,12 @@ class IngestSummary:
             f"{self.captions_added} captions added, {self.already_present} already present, "
             f"{self.duplicates_in_input} duplicate ids in input; entity tags added: "
             f"{sum(self.entities_added.values())}{f' ({tags})' if tags else ''}; "
-            f"{self.seconds:.1f}s ({rate:,.0f} rows/s)"
+            + (
+                f"country labels added: {self.labels_added} ({self.labels_empty} empty); "
+                if self.labels_added or self.labels_empty
+                else ""
+            )
+            + f"{self.seconds:.1f}s ({rate:,.0f} rows/s)"
         )
 
 
@@ -211,7 +219,7 @@ def check_columns(
     """Check every file has the wanted columns with usable types; return role -> actual name.
 
     wanted: role -> column name (None = not asked for). Roles: text, id, url, image, language,
-    entity.
+    entity, country.
     """
     actual: dict[str, str] = {}
     for f in files:
@@ -268,8 +276,8 @@ def _select(
     return (
         f"SELECT {cid} AS caption_id, {lang} AS language, {col('text')} AS text,"
         f" {col('url')} AS url, {col('image')} AS image_path,"
-        f" _geosql_source_file AS source_file, {ent} AS entity_raw"
-        f" FROM {_reader(fmt, files)}"
+        f" _geosql_source_file AS source_file, {ent} AS entity_raw,"
+        f" {col('country')} AS country_raw FROM {_reader(fmt, files)}"
     )
 
 
@@ -286,13 +294,18 @@ def ingest(
     language_col: str | None = None,
     entities: Iterable[str] = (),
     entity_col: str | None = None,
+    country_col: str | None = None,
 ) -> IngestSummary:
     """Ingest caption files into `captions` (+ `caption_entities`) in one transaction.
 
     caption_id is "<dataset>:<id>" with `id_col`, else "<dataset>:" plus the md5 of (dataset,
     text, url, image path). `language` fills rows whose `language_col` is empty (or all rows).
     `entities` are tagged by word match; `entity_col` takes each row's entity from a column.
-    Rows whose caption_id exists already are skipped; their missing entity tags are added.
+    `country_col` gives each image's country: stored in `geo_predictions` as method and
+    config_key 'label' (normalised by the one country normalizer; an unknown name is an error
+    naming the file and row; empty cells add no row).
+    Rows whose caption_id exists already are skipped; their missing entity tags and country
+    labels are added.
     """
     t0 = time.perf_counter()
     if not dataset or not dataset.strip():
@@ -307,6 +320,7 @@ def ingest(
         "image": image_col,
         "language": language_col,
         "entity": entity_col,
+        "country": country_col,
     }
     cols = check_columns(con, files, wanted)
     by_fmt: dict[str, list[str]] = {}
@@ -322,6 +336,8 @@ def ingest(
     except duckdb.Error as e:
         raise GeosqlError(_locate_bad_file(con, files, e)) from e
     try:
+        if country_col is not None:
+            _normalize_labels(con, country_col)
         _check_and_dedup(con, summary, id_col)
         con.begin()
         try:
@@ -332,12 +348,15 @@ def ingest(
             ).fetchone()[0]
             seen = summary.captions_added < summary.rows_read - summary.duplicates_in_input
             summary.entities_added = _tag_entities(con, patterns, entity_col is not None, seen)
+            if country_col is not None:
+                summary.labels_added, summary.labels_empty = _insert_labels(con)
             con.commit()
         except BaseException:
             con.rollback()
             raise
     finally:
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        con.execute("DROP TABLE IF EXISTS _geosql_label_map")
     summary.already_present = (
         summary.rows_read - summary.duplicates_in_input - summary.captions_added
     )
@@ -398,24 +417,70 @@ def _tag_entities(
     return counts
 
 
-@click.command("ingest")
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--dataset", required=True, help="Dataset name (prefix of caption ids).")
-@click.option("--text-col", default="text", show_default=True, help="Caption text column.")
-@click.option("--id-col", default=None, help="Row id column (else ids hash the content).")
-@click.option("--url-col", default=None, help="Image URL column.")
-@click.option("--image-col", default=None, help="Local image path column.")
-@click.option("--language", default=None, help="Language code of the captions (e.g. en).")
-@click.option(
-    "--language-col", default=None, help="Per-row language column (--language fills gaps)."
-)
-@click.option("--entity", "entities", multiple=True, metavar="WORD", help="Entity to tag (repeat).")
-@click.option("--entity-col", default=None, help="Take each row's entity from this column.")
-@click.pass_context
-def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], dataset: str, **opts) -> None:
-    """Ingest caption files (PATH_OR_GLOB: .csv .tsv .parquet .jsonl .json .ndjson, .gz ok)."""
-    from geosql.cli import open_warehouse
+# ---------------------------------------------------------------- country labels
 
-    with open_warehouse(ctx) as con:
-        summary = ingest(con, paths, dataset, **opts)
-    click.echo(summary.line())
+
+def _normalize_labels(con: duckdb.DuckDBPyConnection, country_col: str) -> None:
+    """Map every distinct given country name to ISO2 (temp table); unknown names raise.
+
+    Uses the warehouse's `country_code()` macro when `country_aliases` is loaded, else the same
+    normalizer in Python (`geosql.countries.normalize_country`).
+    """
+    raw = "nullif(trim(country_raw), '')"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _geosql_label_map AS"
+        f" SELECT DISTINCT {raw} AS country_raw, NULL::VARCHAR AS iso2 FROM {STAGE}"
+        f" WHERE {raw} IS NOT NULL"
+    )
+    if con.execute("SELECT count(*) FROM country_aliases").fetchone()[0]:
+        con.execute("UPDATE _geosql_label_map SET iso2 = country_code(country_raw)")
+    else:
+        from geosql.countries import normalize_country
+
+        names = [r[0] for r in con.execute("SELECT country_raw FROM _geosql_label_map").fetchall()]
+        codes = [(normalize_country(n), n) for n in names]
+        if codes:
+            con.executemany("UPDATE _geosql_label_map SET iso2 = ? WHERE country_raw = ?", codes)
+    bad = con.execute(
+        "SELECT s.source_file, s.rn, s.country_raw, count(*) OVER () FROM ("
+        f" SELECT source_file, {raw} AS country_raw,"
+        f" row_number() OVER (PARTITION BY source_file ORDER BY rowid) AS rn FROM {STAGE}) s"
+        " JOIN _geosql_label_map m USING (country_raw) WHERE m.iso2 IS NULL"
+        " ORDER BY s.source_file, s.rn LIMIT 1"
+    ).fetchone()
+    if bad:
+        f, rn, name, n = bad
+        more = f" (and {n - 1} more row(s))" if n > 1 else ""
+        raise GeosqlError(
+            f"{f}: row {rn}: column {country_col!r} (--country-col): unknown country {name!r}"
+            f"{more}; write a country name or ISO code (see `countries`/`country_aliases`)"
+        )
+
+
+def _insert_labels(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Insert the given countries as method 'label' predictions not yet present.
+
+    Returns (rows added, rows with an empty country cell).
+    """
+    added = con.execute(
+        "INSERT INTO geo_predictions (caption_id, method, country_code, confidence, evidence,"
+        f" config_key) SELECT s.caption_id, {literal(LABEL)}, m.iso2, 1.0, m.country_raw,"
+        f" {literal(LABEL)} FROM {STAGE} s"
+        " JOIN _geosql_label_map m ON m.country_raw = nullif(trim(s.country_raw), '')"
+        " WHERE NOT EXISTS (SELECT 1 FROM geo_predictions g"
+        f" WHERE g.caption_id = s.caption_id AND g.method = {literal(LABEL)})"
+    ).fetchone()[0]
+    empty = con.execute(
+        f"SELECT count(*) FROM {STAGE} WHERE nullif(trim(country_raw), '') IS NULL"
+    ).fetchone()[0]
+    has_current = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_current' AND NOT temporary"
+    ).fetchone()[0]
+    if has_current:
+        con.execute(
+            "INSERT INTO stage_current (stage, scope, config_key) SELECT 'ingest', ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM stage_current WHERE stage = 'ingest'"
+            " AND scope = ?)",
+            [LABEL, LABEL, LABEL],
+        )
+    return added, empty

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,48 +29,93 @@ class Udf:
 
 @dataclass
 class BatchResult:
-    """What a stage's batch function returns.
+    """What a stage's `process` returns for one batch (it touches no database).
 
-    outputs: table name -> Arrow rows to write (each must carry the stage's key column).
-    errors: (item_id, error_type, message) for rows that failed; they are recorded, not raised.
-    usage: counters summed into the run record (e.g. tokens_in, tokens_out).
+    outputs: table name -> Arrow rows to write. Each row carries the stage's key column; the
+        runner adds `config_key` and replaces the batch's earlier rows of this config.
+    errors: (item_id, error_type, message) for rows that failed; the runner records them
+        (visible to views as failed), it does not raise.
+    usage: counters summed into the run record (tokens_in, tokens_out, cost_usd, cache_hits,
+        oom_halvings, ...); every key is kept in `stage_runs.usage`.
+    appends: table name -> rows the runner inserts once, keyed by the table's first column and
+        never replaced (caches such as `llm_calls`: what was paid for is kept).
+    pending: item ids that are neither done nor failed (e.g. a transient outage): the runner
+        leaves them to the next run.
     """
 
     outputs: dict[str, pa.Table]
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
+    appends: dict[str, pa.Table] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+
+
+def _no_prepare(con: Any, config: dict) -> Any:
+    return None
+
+
+def _open_spec(spec: Any, config: dict) -> Any:
+    return spec
 
 
 @dataclass
 class Stage:
-    """A model stage declared once; `geosql.runner.run_stage` does the rest.
+    """A model stage declared once; the runner (`geosql.runner`) owns the bookkeeping.
 
-    inputs: SQL selecting the key column plus what `process` needs; `{name}` fields are filled
-        from the config as SQL literals.
-    done: SQL selecting the keys already processed for this config (`$config_key` is bound).
-    outputs: table -> SQL predicate (formatted like `inputs`) scoping the rows a rerun replaces.
-        The first table is the one `done` reads: the runner commits it last.
-    setup(con, config) -> state: loads models once (lazy heavy imports); may read the warehouse.
-    teardown(state): releases what setup started (worker processes...), after the last batch.
-    process(state, batch, config) -> BatchResult: touches no database.
-    runtime_keys: config keys that do not change results (batch size, device...), left out of
-        the config key.
+    inputs: SQL selecting the key column plus the columns `process` needs; `{setting}` fields
+        are filled from the config as SQL literals. Upstream outputs are read through the
+        `current_*` views or `{upstream:STAGE}` (the config key of STAGE in use).
+    outputs: tables this stage writes. The runner records per (stage, config key, item) what
+        was done from which input (a hash of the input columns, `stage_items`), so a changed
+        input reruns; it replaces a batch's rows by (key, config_key) in every table. The
+        first table commits last.
+    scope: the setting that names where results show (e.g. 'method' -> the method column):
+        `stage_current` maps (stage, scope value) to the config key the views read.
+    depends_on: stages whose current config key enters this stage's own (an upstream rerun
+        with new settings invalidates this stage's results).
+    prepare(con, config) -> spec: runs where the warehouse is (builds indexes, resolves model
+        files, reads caches) and returns something picklable.
+    open(spec, config) -> state: runs on the worker (loads models once); default: the spec.
+    process(state, batch, config) -> BatchResult: pure; any worker can run it.
+    close(state): releases what open started, after the last batch.
+    runtime_keys: settings that do not change results (batch size, device...), left out of the
+        config key.
+    hash_columns: input columns whose content defines the input version (default: every
+        column but the key).
     """
 
     name: str
     description: str
     inputs: str
-    done: str
-    outputs: dict[str, str]
+    outputs: tuple[str, ...]
     process: Callable[[Any, pa.Table, dict], BatchResult]
-    setup: Callable[[Any, dict], Any] = lambda con, config: None
-    teardown: Callable[[Any], None] | None = None
+    prepare: Callable[[Any, dict], Any] = _no_prepare
+    open: Callable[[Any, dict], Any] = _open_spec
+    close: Callable[[Any], None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+    scope: str | None = None
+    depends_on: tuple[str, ...] = ()
     key: str = "caption_id"
     version: str = "1"
     batch_size: int | Callable[[dict], int] = 1000  # or a function of the config
     runtime_keys: tuple[str, ...] = ()
+    hash_columns: tuple[str, ...] | None = None
     extra: str | None = None
+    # Legacy (contract v1, being migrated): `setup(con, config) -> state` replaces prepare+open
+    # and runs in-process only; `done` is ignored (the runner owns lineage).
+    setup: Callable[[Any, dict], Any] | None = None
+    teardown: Callable[[Any], None] | None = None
+    done: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.outputs, dict):
+            self.outputs = tuple(self.outputs)
+        if self.teardown is not None and self.close is None:
+            self.close = self.teardown
+
+    def scope_value(self, config: dict) -> str:
+        """Where this config's results show (the value of the scope setting, or the name)."""
+        return str(config[self.scope]) if self.scope else self.name
 
 
 class Registry:
@@ -77,6 +123,7 @@ class Registry:
         self.udfs: dict[str, Udf] = {}
         self.stages: dict[str, Stage] = {}
         self.commands: list[Any] = []
+        self.broken: dict[str, str] = {}  # family -> why it failed to import
         self._loaded = False
 
     def udf(
@@ -119,7 +166,13 @@ class Registry:
 
             for mod in pkgutil.iter_modules(udfs.__path__):
                 if not mod.name.startswith("_"):
-                    importlib.import_module(f"udfs.{mod.name}")
+                    try:
+                        importlib.import_module(f"udfs.{mod.name}")
+                    except Exception as e:  # one broken family must not take down the rest
+                        self.broken[mod.name] = f"{type(e).__name__}: {e}"
+                        warnings.warn(
+                            f"model family udfs.{mod.name} failed to load: {e}", stacklevel=2
+                        )
         return self
 
     def get_stage(self, name: str) -> Stage:
@@ -128,7 +181,8 @@ class Registry:
         self.load()
         if name not in self.stages:
             known = ", ".join(sorted(self.stages)) or "none"
-            raise GeosqlError(f"unknown stage {name!r}; known stages: {known}")
+            broken = "".join(f"; family {k} failed to load ({v})" for k, v in self.broken.items())
+            raise GeosqlError(f"unknown stage {name!r}; known stages: {known}{broken}")
         return self.stages[name]
 
     def register_udfs(self, con: Any) -> None:

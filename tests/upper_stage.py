@@ -22,8 +22,8 @@ TABLE_SQL = (
 )
 
 
-def _setup(con, config: dict) -> dict:
-    return {"batches": 0}
+def _open(spec, config: dict) -> dict:
+    return {"batches": 0, "spec": spec}
 
 
 def _process(state: dict, batch: pa.Table, config: dict) -> BatchResult:
@@ -55,10 +55,9 @@ if "test-upper" not in registry.stages:
             name="test-upper",
             description="Test stage: upper-case caption text.",
             inputs="SELECT caption_id, text FROM captions",
-            done="SELECT caption_id FROM test_upper WHERE config_key = $config_key",
-            outputs={"test_upper": "TRUE", "test_upper_len": "TRUE"},
+            outputs=("test_upper", "test_upper_len"),
             process=_process,
-            setup=_setup,
+            open=_open,
             defaults={"fail_word": "BAD", "crash_after": 0, "broken_table": ""},
             runtime_keys=("crash_after", "broken_table"),
             batch_size=3,

@@ -344,11 +344,13 @@ def _kinds(config: dict) -> list[str]:
     return kinds
 
 
-def _setup(con: Any, config: dict) -> ClipModel:
+def _prepare(con: Any, config: dict) -> dict[str, Any]:
     _kinds(config)
-    return load_clip(
-        config["model"], config["pretrained"], config["device"], int(config["model_batch"])
-    )
+    return {k: config[k] for k in ("model", "pretrained", "device", "model_batch")}
+
+
+def _open(spec: dict[str, Any], config: dict) -> ClipModel:
+    return load_clip(spec["model"], spec["pretrained"], spec["device"], int(spec["model_batch"]))
 
 
 def _process(clip: ClipModel, batch: pa.Table, config: dict) -> BatchResult:
@@ -413,15 +415,9 @@ clip_embed = registry.stage(
             "SELECT caption_id AS item_id, image_path, text FROM captions"
             f" WHERE image_path IS NOT NULL OR NOT list_contains({_KINDS_SQL}, 'image')"
         ),
-        done=(
-            f"SELECT item_id FROM embeddings WHERE model_key = {_KEY_SQL}"
-            f" AND list_contains({_KINDS_SQL}, kind)"
-            f" GROUP BY item_id HAVING count(DISTINCT kind) = len(list_distinct({_KINDS_SQL}))"
-        ),
-        outputs={
-            "embeddings": f"model_key = {_KEY_SQL} AND list_contains({_KINDS_SQL}, kind)",
-        },
-        setup=_setup,
+        outputs=("embeddings",),
+        prepare=_prepare,
+        open=_open,
         process=_process,
         defaults={
             "model": DEFAULT_MODEL,
@@ -534,7 +530,7 @@ def images_cmd() -> None:
 @click.pass_context
 def link_cmd(ctx: click.Context, root: Path, by: str, dataset: str | None) -> None:
     """Point captions at images already downloaded under ROOT (img2dataset or WebDataset)."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     with open_warehouse(ctx) as con:
         n = link_images(con, root, by, dataset)

@@ -75,7 +75,7 @@ def top_labels(images: np.ndarray, prompts: np.ndarray, k: int) -> tuple[np.ndar
     return idx, np.take_along_axis(sims, idx, axis=1)
 
 
-def _setup(con: Any, config: dict) -> dict[str, Any]:
+def _prepare(con: Any, config: dict) -> dict[str, Any]:
     rows = con.execute("SELECT label_id, prompt FROM labels ORDER BY label_id").fetchall()
     if not rows:
         raise GeosqlError(
@@ -118,16 +118,13 @@ registry.stage(
         name="clip-relabel",
         description="zero-shot labels per image from the `labels` vocabulary (CLIP-GeoYFCC)",
         inputs=(
-            "SELECT item_id AS caption_id, embedding FROM embeddings"
+            f"SELECT item_id AS caption_id, embedding, {VOCAB_SQL} AS vocab FROM embeddings"
             f" WHERE kind = 'image' AND model_key = {_KEY_SQL}"
         ),
-        done=(
-            f"SELECT DISTINCT caption_id FROM clip_labels WHERE model_key = {_KEY_SQL}"
-            f" AND config_key = $config_key AND vocab = {VOCAB_SQL}"
-        ),
-        outputs={"clip_labels": f"model_key = {_KEY_SQL}"},
-        setup=_setup,
+        outputs=("clip_labels",),  # the vocabulary is an input column: a new one reruns
+        prepare=_prepare,
         process=_process,
+        depends_on=("clip-embed",),
         defaults={
             "model": DEFAULT_MODEL,
             "pretrained": DEFAULT_PRETRAINED,
@@ -217,7 +214,7 @@ def reverse_geocode(con: Any, cells: tuple[float, ...] = (1.0, 10.0), max_km: fl
 @click.pass_context
 def locations_cmd(ctx: click.Context, file: Path) -> None:
     """Load image GPS from FILE (caption_id, lat, lon[, country_code]) into image_locations."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     with open_warehouse(ctx) as con:
         n = load_locations(con, file)
@@ -235,7 +232,7 @@ def locations_cmd(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def geocode_cmd(ctx: click.Context, max_km: float) -> None:
     """Reverse-geocode images with GPS but no country to the nearest GeoNames place."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     with open_warehouse(ctx) as con:
         n = reverse_geocode(con, max_km=max_km)
@@ -333,7 +330,7 @@ def relabel_cmd() -> None:
 @click.pass_context
 def labels_cmd(ctx: click.Context, file: Path, template: str, append: bool) -> None:
     """Load the label vocabulary from a CSV (name[, label_id][, prompt])."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     with open_warehouse(ctx) as con:
         n = load_labels(con, file, template, replace=not append)
@@ -387,7 +384,7 @@ def subset_cmd(
     ctx, top, min_domain_share, min_class, class_rule, cap, seed, model_key, table, out, no_geocode
 ) -> None:
     """Build a domain-balanced subset of the relabelled images (CLIP-GeoYFCC recipe)."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     with open_warehouse(ctx) as con:
         if not no_geocode:

@@ -281,12 +281,19 @@ def guess_features(params: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the stage
 
 
-def _setup(con: Any, config: dict) -> dict[str, Any]:
+def _prepare(con: Any, config: dict) -> dict[str, Any]:
+    known = [r[0] for r in con.execute("SELECT model_id FROM svm_models ORDER BY 1").fetchall()]
+    if not config["model"]:
+        choice = ", ".join(known) if known else "none stored: train one with `geosql svm train`"
+        raise GeosqlError(f"entity-svm needs --set model=ID (stored models: {choice})")
     row = con.execute(
         "SELECT entity, file, features FROM svm_models WHERE model_id = ?", [config["model"]]
     ).fetchone()
     if row is None:
-        raise GeosqlError(f"no SVM model {config['model']!r}; see `geosql svm list`")
+        raise GeosqlError(
+            f"no SVM model {config['model']!r} (stored: {', '.join(known) or 'none'});"
+            " see `geosql svm list`"
+        )
     return {"entity": row[0], "params": load_params(row[1]), "raw": row[2] == "raw"}
 
 
@@ -324,10 +331,11 @@ registry.stage(
             " WHERE e.kind = 'image' AND (NOT {only_entity_captions} OR e.item_id IN"
             " (SELECT caption_id FROM caption_entities ce WHERE ce.entity = m.entity))"
         ),
-        done="SELECT caption_id FROM entity_presence WHERE model = {model}",
-        outputs={"entity_presence": "model = {model}"},
-        setup=_setup,
+        outputs=("entity_presence",),
+        prepare=_prepare,
         process=_process,
+        scope="model",
+        depends_on=("clip-embed",),
         defaults={"model": "", "threshold": 0.0, "only_entity_captions": True},
         batch_size=4096,
         extra="vision",
@@ -363,7 +371,7 @@ def svm_cmd() -> None:
 @click.pass_context
 def train_cmd(ctx, entity, labels_file, embedding_model, name, kernel, c, folds) -> None:
     """Train an SVM for ENTITY on stored image embeddings; print cross-validated metrics."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     entity, name = entity_name(entity), ident(name)
     with open_warehouse(ctx) as con:
@@ -405,7 +413,7 @@ def import_cmd(ctx, file, entity, name, embedding_model, trust) -> None:
             f"{file} is a pickle: loading it runs code from the file. Re-run with --trust only "
             "if you trust where it comes from; it is converted to a safe parameter file on import."
         )
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
 
     entity, name = entity_name(entity), ident(name)
     params = import_joblib(file)
@@ -424,7 +432,8 @@ def import_cmd(ctx, file, entity, name, embedding_model, trust) -> None:
 @click.pass_context
 def list_cmd(ctx) -> None:
     """The stored classifiers with their cross-validated metrics."""
-    from geosql.cli import _table, open_warehouse
+    from geosql.cli.context import open_warehouse
+    from geosql.cli.context import table as _table
 
     with open_warehouse(ctx, read_only=True) as con:
         df = con.sql(
@@ -442,7 +451,7 @@ def list_cmd(ctx) -> None:
 @click.pass_context
 def predict_cmd(ctx, entity, all_captions) -> None:
     """Run `entity-svm` for every stored classifier (or one entity's)."""
-    from geosql.cli import open_warehouse
+    from geosql.cli.context import open_warehouse
     from geosql.runner import run_stage
 
     with open_warehouse(ctx) as con:

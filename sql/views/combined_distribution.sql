@@ -4,7 +4,7 @@ CREATE OR REPLACE VIEW combined_distribution AS
 WITH counts AS (
     SELECT c.dataset, c.language, p.method, p.country_code, count(*) AS n
     FROM captions c
-    JOIN geo_predictions p ON p.caption_id = c.caption_id
+    JOIN current_geo_predictions p ON p.caption_id = c.caption_id
     WHERE p.country_code IS NOT NULL
     GROUP BY ALL
 )

@@ -7,7 +7,7 @@ WITH counts AS (
     SELECT c.dataset, e.entity, c.language, p.method, p.country_code, count(*) AS n
     FROM captions c
     LEFT JOIN caption_entities e ON e.caption_id = c.caption_id
-    JOIN geo_predictions p ON p.caption_id = c.caption_id
+    JOIN current_geo_predictions p ON p.caption_id = c.caption_id
     WHERE p.country_code IS NOT NULL
     GROUP BY ALL
 )

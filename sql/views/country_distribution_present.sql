@@ -17,7 +17,7 @@ counts AS (
     FROM captions c
     JOIN caption_entities e ON e.caption_id = c.caption_id
     JOIN shown s ON s.caption_id = c.caption_id AND s.entity = e.entity
-    JOIN geo_predictions p ON p.caption_id = c.caption_id
+    JOIN current_geo_predictions p ON p.caption_id = c.caption_id
     WHERE p.country_code IS NOT NULL
     GROUP BY ALL
 )

@@ -14,6 +14,6 @@ SELECT p.method,
        count(*) FILTER (WHERE g.country_code IS NULL) AS n_no_place,
        avg(CASE WHEN p.country_code IS NOT NULL THEN 1.0 ELSE 0.0 END)
            FILTER (WHERE g.country_code IS NULL) AS false_positive_rate
-FROM geo_predictions p
+FROM current_geo_predictions p
 JOIN gold_countries g ON g.caption_id = p.caption_id
 GROUP BY p.method;

@@ -1,4 +1,4 @@
-"""The `geosql` command line: a thin layer over the Python API."""
+"""Core commands: init, run, stages, sql, shell (the `cli` group itself)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geosql.cli.context import open_warehouse, parse_settings, table, warehouse_path
 from geosql.errors import GeosqlError
 from geosql.paths import default_warehouse
 
@@ -23,16 +24,6 @@ class _Group(click.Group):
             raise click.ClickException(str(e)) from e
         except duckdb.Error as e:
             raise click.ClickException(str(e).splitlines()[0]) from e
-
-
-def _warehouse(ctx: click.Context) -> Path:
-    return ctx.find_root().obj["warehouse"]
-
-
-def open_warehouse(ctx: click.Context, read_only: bool = False):
-    import geosql
-
-    return geosql.connect(_warehouse(ctx), read_only=read_only)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +61,7 @@ def init(ctx: click.Context, skip_refdata: bool) -> None:
 
             load_gazetteer(con)
             click.echo("gazetteer index ready")
-    click.echo(f"warehouse ready: {_warehouse(ctx)}")
+    click.echo(f"warehouse ready: {warehouse_path(ctx)}")
 
 
 @cli.command("run")
@@ -85,12 +76,7 @@ def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors) -> Non
     """Run a model STAGE over the rows it has not processed yet (see `geosql stages`)."""
     from geosql.runner import run_stage
 
-    config = {}
-    for s in settings:
-        if "=" not in s:
-            raise GeosqlError(f"--set expects KEY=VALUE, got {s!r}")
-        k, v = s.split("=", 1)
-        config[k.strip()] = v
+    config = parse_settings(settings)
     with open_warehouse(ctx) as con:
         summary = run_stage(
             con,
@@ -117,7 +103,7 @@ def stages(ctx: click.Context, n_runs: int) -> None:
         click.echo(f"{st.name}: {st.description}{extra}")
         for k, v in st.defaults.items():
             click.echo(f"    --set {k}={v}")
-    wh = _warehouse(ctx)
+    wh = warehouse_path(ctx)
     if not Path(wh).exists():
         return
     with open_warehouse(ctx) as con:
@@ -130,21 +116,7 @@ def stages(ctx: click.Context, n_runs: int) -> None:
         ).pl()
     if rows.height:
         click.echo("\nrun history:")
-        click.echo(_table(rows))
-
-
-def _table(df) -> str:
-    import polars as pl
-
-    with pl.Config(
-        tbl_rows=200,
-        tbl_cols=30,
-        fmt_str_lengths=60,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_width_chars=200,
-    ):
-        return str(df)
+        click.echo(table(rows))
 
 
 @cli.command()
@@ -166,7 +138,7 @@ def sql(ctx: click.Context, query: str, fmt: str, out: Path | None, write: bool)
     if fmt == "parquet" and out is None:
         raise GeosqlError("--format parquet needs --out FILE")
     if fmt == "table":
-        text = _table(df)
+        text = table(df)
     elif fmt == "csv":
         text = df.write_csv()
     elif fmt == "json":
@@ -189,7 +161,7 @@ def shell(ctx: click.Context) -> None:
     from geosql.db import view_docs
 
     with open_warehouse(ctx) as con:
-        click.echo(f"geosql shell on {_warehouse(ctx)}. Views:")
+        click.echo(f"geosql shell on {warehouse_path(ctx)}. Views:")
         for name, doc in view_docs().items():
             click.echo(f"  {name}: {doc[:90]}")
         buf = ""
@@ -207,27 +179,6 @@ def shell(ctx: click.Context) -> None:
                 continue
             try:
                 rel = con.sql(q)
-                click.echo(_table(rel.pl()) if rel is not None else "ok")
+                click.echo(table(rel.pl()) if rel is not None else "ok")
             except Exception as e:  # keep the shell alive
                 click.echo(f"error: {str(e).splitlines()[0]}", err=True)
-
-
-def get_cli() -> click.Group:
-    """The full CLI: core commands plus those registered by `udfs/` modules."""
-    from geosql import bench, evaluate, ingest, refdata
-    from geosql.registry import registry
-
-    registry.load()
-    for cmd in (refdata.refdata_cmd, ingest.ingest_cmd, evaluate.eval_cmd, bench.bench_cmd):
-        cli.add_command(cmd)
-    for cmd in registry.commands:
-        cli.add_command(cmd)
-    return cli
-
-
-def main() -> None:
-    get_cli()(prog_name="geosql")
-
-
-if __name__ == "__main__":
-    main()
