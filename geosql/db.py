@@ -63,6 +63,7 @@ def connect(
     target = str(path) if path is not None else str(default_warehouse())
     if target != ":memory:":
         p = Path(target)
+        check_warehouse_path(p)
         if read_only and not p.exists():
             raise GeosqlError(f"warehouse {p} does not exist; run `geosql init` first")
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,25 @@ def connect(
         con.close()
         raise
     return con
+
+
+def check_warehouse_path(p: Path) -> None:
+    """Refuse a path that is not (or cannot become) a DuckDB file: an existing CSV/Parquet
+    or other file would be opened as a throwaway in-memory database and nothing saved."""
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise GeosqlError(f"warehouse {p}: {parent} is a file, not a folder")
+    if not p.exists():
+        return
+    if not p.is_file():
+        raise GeosqlError(f"warehouse {p} is not a regular file")
+    with p.open("rb") as f:
+        head = f.read(12)
+    if head and head[8:12] != b"DUCK":
+        raise GeosqlError(
+            f"warehouse {p} is not a DuckDB file (a CSV or Parquet file? ingest it with"
+            f" `geosql ingest {p} --dataset NAME` into a warehouse given with -w FILE.duckdb)"
+        )
 
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

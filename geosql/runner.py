@@ -208,7 +208,7 @@ def run_stage(
                     for k, v in result.usage.items():
                         usage[k] = usage.get(k, 0) + v
                     bar.update(batch.num_rows)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, duckdb.InterruptException):
         status, message = "interrupted", "interrupted by user"
         raise
     except Exception as e:

@@ -3,13 +3,15 @@ reads) and writes each text's length into a second table, `test_upper_len`.
 
 Settings: `fail_word` (rows whose text contains it fail with a per-row error), `crash_after`
 (runtime only: the process dies with os._exit(1) when asked for batch crash_after + 1, i.e. after
-that many batches were written), used by the crash-resume tests, and `broken_table` (runtime
-only: that table's rows get a column it does not have, so writing them fails).
+that many batches were written), used by the crash-resume tests, `broken_table` (runtime
+only: that table's rows get a column it does not have, so writing them fails) and `sleep`
+(runtime only: seconds to wait per batch, for the Ctrl-C test).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import pyarrow as pa
 
@@ -28,6 +30,8 @@ def _open(spec, config: dict) -> dict:
 
 def _process(state: dict, batch: pa.Table, config: dict) -> BatchResult:
     state["batches"] += 1
+    if config["sleep"]:
+        time.sleep(config["sleep"])
     if config["crash_after"] and state["batches"] > config["crash_after"]:
         os._exit(1)
 
@@ -58,8 +62,8 @@ if "test-upper" not in registry.stages:
             outputs=("test_upper", "test_upper_len"),
             process=_process,
             open=_open,
-            defaults={"fail_word": "BAD", "crash_after": 0, "broken_table": ""},
-            runtime_keys=("crash_after", "broken_table"),
+            defaults={"fail_word": "BAD", "crash_after": 0, "broken_table": "", "sleep": 0.0},
+            runtime_keys=("crash_after", "broken_table", "sleep"),
             batch_size=3,
         )
     )

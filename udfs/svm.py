@@ -365,7 +365,13 @@ def svm_cmd() -> None:
     "--embedding-model", default=None, help="Embedding model key (default: the only one)."
 )
 @click.option("--name", default="trained", show_default=True, help="Model name: id is ENTITY:NAME.")
-@click.option("--kernel", type=click.Choice(["rbf", "linear"]), default="rbf", show_default=True)
+@click.option(
+    "--kernel",
+    type=click.Choice(["rbf", "linear"]),
+    default="rbf",
+    show_default=True,
+    help="SVM kernel.",
+)
 @click.option("-C", "c", type=float, default=1.0, show_default=True, help="SVM regularisation.")
 @click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds.")
 @click.pass_context

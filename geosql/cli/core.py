@@ -11,19 +11,27 @@ from geosql.cli.context import open_warehouse, parse_settings, table, warehouse_
 from geosql.errors import GeosqlError
 from geosql.paths import default_warehouse
 
+INTERRUPTED = "interrupted: what was committed is kept; rerun the command to resume"
+
 
 class _Group(click.Group):
-    """Turns GeosqlError (and DuckDB errors) into one-line messages with exit code 2."""
+    """Turns GeosqlError (and DuckDB errors) into one-line messages with exit code 1, and
+    Ctrl-C into one line with exit code 130."""
 
     def invoke(self, ctx: click.Context):
         import duckdb
 
         try:
             return super().invoke(ctx)
+        except (KeyboardInterrupt, duckdb.InterruptException):
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(130)
         except GeosqlError as e:
             raise click.ClickException(str(e)) from e
         except duckdb.Error as e:
             raise click.ClickException(str(e).splitlines()[0]) from e
+        except OSError as e:  # a file that cannot be written or read: one line
+            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,8 +79,18 @@ def init(ctx: click.Context, skip_refdata: bool) -> None:
 @click.option("--batch-size", type=int, default=None, help="Rows per batch (one commit each).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Stage setting.")
 @click.option("--retry-errors", is_flag=True, help="Also retry rows that failed before.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "process"]),
+    default="local",
+    show_default=True,
+    help="Where the stage code runs: this process, or spawned worker processes.",
+)
+@click.option(
+    "--workers", type=int, default=2, show_default=True, help="Processes (--engine process)."
+)
 @click.pass_context
-def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors) -> None:
+def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors, engine, workers) -> None:
     """Run a model STAGE over the rows it has not processed yet (see `geosql stages`)."""
     from geosql.runner import run_stage
 
@@ -86,15 +104,20 @@ def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors) -> Non
             limit=limit,
             batch_size=batch_size,
             retry_errors=retry_errors,
+            engine=engine,
+            workers=workers,
         )
     click.echo(summary.line())
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--runs", "n_runs", type=int, default=10, help="Recent runs to show per stage.")
 @click.pass_context
 def stages(ctx: click.Context, n_runs: int) -> None:
-    """List the stages, their settings and their run history (rows, errors, tokens, cost)."""
+    """List the stages, their settings, the configs in use and the run history (rows, errors,
+    usage counters such as tokens, cache hits and OOM halvings)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from geosql.registry import registry
 
     registry.load()
@@ -103,26 +126,52 @@ def stages(ctx: click.Context, n_runs: int) -> None:
         click.echo(f"{st.name}: {st.description}{extra}")
         for k, v in st.defaults.items():
             click.echo(f"    --set {k}={v}")
-    wh = warehouse_path(ctx)
-    if not Path(wh).exists():
+    for fam, why in registry.broken.items():
+        click.echo(f"(family {fam} failed to load: {why})")
+    if not Path(warehouse_path(ctx)).exists():
         return
-    with open_warehouse(ctx) as con:
+    with open_warehouse(ctx, read_only=True) as con:
+        current = con.sql(
+            "SELECT stage, scope, config_key, how, set_at FROM stage_current ORDER BY ALL"
+        ).pl()
         rows = con.sql(
-            "SELECT run_id, stage, config_key, started, status, rows_done, rows_failed,"
-            " tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd,"
-            " round(epoch(coalesce(finished, now()::TIMESTAMP) - started), 1) AS seconds"
+            "SELECT run_id, stage, scope, config_key, started, status, rows_done, rows_failed,"
+            " rows_pending, round(cost_usd, 4) AS cost_usd,"
+            " round(epoch(coalesce(finished, now()::TIMESTAMP) - started), 1) AS seconds, usage"
             " FROM (SELECT *, row_number() OVER (PARTITION BY stage ORDER BY run_id DESC) AS r"
             f"       FROM stage_runs) WHERE r <= {int(n_runs)} ORDER BY stage, run_id"
         ).pl()
+    if current.height:
+        click.echo("\nconfigs in use (views read these; change with `geosql stages use`):")
+        click.echo(table(current))
     if rows.height:
         click.echo("\nrun history:")
         click.echo(table(rows))
 
 
+@stages.command("use")
+@click.argument("stage")
+@click.argument("config_key")
+@click.option("--scope", default=None, help="Scope (e.g. the method) when the key has several.")
+@click.pass_context
+def stages_use(ctx: click.Context, stage: str, config_key: str, scope: str | None) -> None:
+    """Make the views read STAGE's results of CONFIG_KEY (a key or a unique prefix)."""
+    from geosql.runner import set_current
+
+    with open_warehouse(ctx) as con:
+        key = set_current(con, stage, config_key, scope)
+    click.echo(f"{stage}: views now read config {key}")
+
+
 @cli.command()
 @click.argument("query")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table"
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="Output format (parquet needs --out).",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
 @click.option("--write", is_flag=True, help="Open the warehouse read-write (default read-only).")
@@ -137,6 +186,8 @@ def sql(ctx: click.Context, query: str, fmt: str, out: Path | None, write: bool)
         df = rel.pl()
     if fmt == "parquet" and out is None:
         raise GeosqlError("--format parquet needs --out FILE")
+    if out is not None and not out.parent.is_dir():
+        raise GeosqlError(f"--out {out}: folder {out.parent} does not exist")
     if fmt == "table":
         text = table(df)
     elif fmt == "csv":

@@ -33,6 +33,7 @@ def refdata_cmd() -> None:
     type=click.Choice(["auto", "wdi", "worldometers", "plain"]),
     default="auto",
     show_default=True,
+    help="Layout of the GDP file (auto: guessed from its columns).",
 )
 @click.option("--year", type=int, default=None, help="Year of the GDP figures (WDI: column).")
 @click.option("--source", default=None, help="Name to record as the GDP source.")
