@@ -178,7 +178,7 @@ def _hav(lat1, lon1, lat2, lon2) -> float:
 
 
 def test_reverse_geocode_nearest_place(tmp_path):
-    from udfs.relabel import load_locations, reverse_geocode
+    from udfs.clip.relabel import load_locations, reverse_geocode
 
     wh = tmp_path / "wh.duckdb"
     places = [
@@ -281,7 +281,7 @@ def _draw(ids: list[str], seed: int, cap: int) -> set[str]:
 
 
 def test_balanced_subset_golden(relabelled):
-    from udfs.relabel import build_subset
+    from udfs.clip.relabel import build_subset
 
     # top 10 = a1..a10 (b1 has no location); AS holds 1/10 < 0.15 -> dropped; bird is only in
     # AF -> dropped by the each-domain rule; dog {a1,a2,a4,a6} and cat {a3,a5,a7,a10} capped at 3.

@@ -14,14 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 import pyarrow as pa
 
 from geosql.db import ident, literal
 from geosql.errors import GeosqlError
 from geosql.registry import BatchResult, Stage, registry
-from udfs.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, embed_texts, images_cmd, load_clip
+from udfs.clip.model import DEFAULT_MODEL, DEFAULT_PRETRAINED, embed_texts, load_clip
 
 VOCAB_SQL = (
     "(SELECT coalesce(md5(string_agg(label_id || chr(31) || prompt, chr(30) ORDER BY label_id)),"
@@ -209,39 +208,6 @@ def reverse_geocode(con: Any, cells: tuple[float, ...] = (1.0, 10.0), max_km: fl
     return total
 
 
-@images_cmd.command("locations")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.pass_context
-def locations_cmd(ctx: click.Context, file: Path) -> None:
-    """Load image GPS from FILE (caption_id, lat, lon[, country_code]) into image_locations."""
-    from geosql.cli.context import open_warehouse
-
-    with open_warehouse(ctx) as con:
-        n = load_locations(con, file)
-    click.echo(f"loaded {n} image locations from {file}")
-
-
-@images_cmd.command("geocode")
-@click.option(
-    "--max-km",
-    type=float,
-    default=500.0,
-    show_default=True,
-    help="Leave images farther than this from any place without a country.",
-)
-@click.pass_context
-def geocode_cmd(ctx: click.Context, max_km: float) -> None:
-    """Reverse-geocode images with GPS but no country to the nearest GeoNames place."""
-    from geosql.cli.context import open_warehouse
-
-    with open_warehouse(ctx) as con:
-        n = reverse_geocode(con, max_km=max_km)
-        left = con.execute(
-            "SELECT count(*) FROM image_locations WHERE country_code IS NULL AND lat IS NOT NULL"
-        ).fetchone()[0]
-    click.echo(f"{n} images got a country from the nearest place; {left} with GPS still have none")
-
-
 # --------------------------------------------------------------------------- subsets
 
 
@@ -310,100 +276,3 @@ def build_subset(
         f"SELECT domain, count(*) FROM {table} GROUP BY domain ORDER BY domain"
     ).fetchall()
     return {"rows": summary[0], "classes": summary[1], "domains": dict(domains), "model_key": key}
-
-
-@registry.command
-@click.group("relabel")
-def relabel_cmd() -> None:
-    """CLIP-GeoYFCC relabelling: label vocabulary and balanced subsets."""
-
-
-@relabel_cmd.command("labels")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--template",
-    default="a photo of a {}.",
-    show_default=True,
-    help="Prompt for rows without a prompt column; {} is the label name.",
-)
-@click.option("--append", is_flag=True, help="Add to the vocabulary instead of replacing it.")
-@click.pass_context
-def labels_cmd(ctx: click.Context, file: Path, template: str, append: bool) -> None:
-    """Load the label vocabulary from a CSV (name[, label_id][, prompt])."""
-    from geosql.cli.context import open_warehouse
-
-    with open_warehouse(ctx) as con:
-        n = load_labels(con, file, template, replace=not append)
-    click.echo(f"labels: {n} in the vocabulary")
-
-
-@relabel_cmd.command("subset")
-@click.option(
-    "--top", type=int, default=1_000_000, show_default=True, help="Keep the N most similar images."
-)
-@click.option(
-    "--min-domain-share",
-    type=float,
-    default=0.04,
-    show_default=True,
-    help="Drop continents with a smaller share of the top N.",
-)
-@click.option(
-    "--min-class",
-    type=int,
-    default=450,
-    show_default=True,
-    help="Keep classes with at least this many images (see --class-rule).",
-)
-@click.option(
-    "--class-rule",
-    type=click.Choice(["each-domain", "total"]),
-    default="each-domain",
-    show_default=True,
-    help="--min-class in every kept domain, or in total.",
-)
-@click.option(
-    "--cap", type=int, default=2000, show_default=True, help="At most M images per class."
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the capped draw.")
-@click.option(
-    "--model-key", default=None, help="Embedding model of the labels (default: the only one)."
-)
-@click.option("--table", default="relabel_subset", show_default=True, help="Table to (re)create.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the subset to this Parquet file.",
-)
-@click.option(
-    "--no-geocode", is_flag=True, help="Do not reverse-geocode images without a country first."
-)
-@click.pass_context
-def subset_cmd(
-    ctx, top, min_domain_share, min_class, class_rule, cap, seed, model_key, table, out, no_geocode
-) -> None:
-    """Build a domain-balanced subset of the relabelled images (CLIP-GeoYFCC recipe)."""
-    from geosql.cli.context import open_warehouse
-
-    with open_warehouse(ctx) as con:
-        if not no_geocode:
-            n = reverse_geocode(con)
-            if n:
-                click.echo(f"reverse geocoded {n} images")
-        s = build_subset(
-            con,
-            key=model_key,
-            top=top,
-            min_domain_share=min_domain_share,
-            min_class=min_class,
-            cap=cap,
-            seed=seed,
-            per_domain_min=class_rule == "each-domain",
-            table=table,
-            out=out,
-        )
-    doms = ", ".join(f"{d} {n}" for d, n in s["domains"].items()) or "none"
-    click.echo(f"{table}: {s['rows']} images, {s['classes']} classes, domains: {doms}")
-    if out is not None:
-        click.echo(f"wrote {out}")

@@ -23,12 +23,12 @@ Image = pytest.importorskip("PIL.Image")
 import geosql  # noqa: E402
 from geosql.cli import get_cli  # noqa: E402
 from geosql.runner import run_stage  # noqa: E402
-from udfs.clip import (  # noqa: E402
+from udfs.clip.images import link_images  # noqa: E402
+from udfs.clip.model import (  # noqa: E402
     ImageTooLarge,
     decode_image,
     embed_images,
     embed_texts,
-    link_images,
     load_clip,
     write_model_config,
 )
@@ -296,7 +296,7 @@ def test_relabel_against_prompt_embeddings(tmp_path, tiny, clip, image_dir):
     with geosql.connect(wh) as con:
         _captions(con, [(f"t:ok{i}", None, f"ok{i}.jpg", None) for i in range(3)])
         run_stage(con, "clip-embed", config={**tiny, "image_root": str(image_dir), "workers": 0})
-        from udfs.relabel import load_labels
+        from udfs.clip.relabel import load_labels
 
         assert load_labels(con, vocab) == 4
         cfg = {"model": tiny["model"], "pretrained": tiny["pretrained"], "top_k": 3}
@@ -330,7 +330,7 @@ def test_svm_train_on_stored_embeddings(tmp_path, tiny, image_dir):
     from click.testing import CliRunner
     from sklearn.svm import SVC
 
-    from udfs.svm import load_params
+    from udfs.clip.svm import load_params
 
     folder = tmp_path / "many"
     folder.mkdir()
@@ -395,3 +395,14 @@ def test_svm_train_on_stored_embeddings(tmp_path, tiny, image_dir):
     np.testing.assert_allclose(
         [pres[i] for i in ids], ref.decision_function(x.astype(np.float64)), atol=1e-6
     )
+
+
+def test_a_fifo_is_a_row_error_not_a_hang(tmp_path: Path, tiny: dict[str, str]):
+    import os
+
+    from udfs.clip.model import ImageError, ImageSource
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match="not a regular file"):
+        ImageSource().open(str(fifo))

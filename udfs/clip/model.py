@@ -1,35 +1,20 @@
-"""CLIP image and text embeddings with open_clip: stage `clip-embed`, `geosql images link`.
-
-Images come from `captions.image_path`, relative to the `image_root` setting (or absolute). A path
-through a tar file (`shards/00012.tar/000120034.jpg`) reads that member of a WebDataset /
-img2dataset shard; `geosql images link ROOT` fills `image_path` from an img2dataset output folder
-(either output format) or plain WebDataset shards by matching URLs or keys.
-
-Decoding and preprocessing run in DataLoader worker processes; on CUDA the model runs in fp16 with
-pinned host memory, and a batch that runs out of GPU memory is split in half (and the smaller size
-kept). An image that cannot be read (missing, corrupt, truncated, over `max_pixels`) becomes a
-per-row error; CMYK, palette, grey and alpha images are converted to RGB and embedded.
-"""
+"""CLIP with open_clip: loading (real weights or a config file with random weights),
+text and image embedding with OOM halving, image decoding from files and tar shards."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import tarfile
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 import pyarrow as pa
 
-from geosql.bench import benchmark
 from geosql.errors import GeosqlError, require
-from geosql.registry import BatchResult, Stage, registry
 
 DEFAULT_MODEL = "ViT-B-32"
 DEFAULT_PRETRAINED = "openai"  # the OpenAI weights used by the geoprofiling paper
@@ -205,7 +190,10 @@ class ImageSource:
             if f is None:
                 raise FileNotFoundError(f"{member} is not in shard {tar_path}")
             return io.BytesIO(f.read())
-        return open(self._full(path), "rb")
+        full = self._full(path)
+        if full.exists() and not full.is_file():  # a FIFO or device would block forever
+            raise ImageError(f"{full} is not a regular file")
+        return open(full, "rb")
 
     def close(self) -> None:
         for tf in self._tars.values():
@@ -336,210 +324,6 @@ def vectors_array(vectors: np.ndarray) -> pa.FixedSizeListArray:
 # --------------------------------------------------------------------------- the stage
 
 
-def _kinds(config: dict) -> list[str]:
-    kinds = [k.strip() for k in str(config["kinds"]).split(",") if k.strip()]
-    bad = set(kinds) - {"image", "text"}
-    if not kinds or bad:
-        raise GeosqlError(f"clip-embed: kinds must be image, text or image,text (got {kinds})")
-    return kinds
-
-
-def _prepare(con: Any, config: dict) -> dict[str, Any]:
-    _kinds(config)
-    return {k: config[k] for k in ("model", "pretrained", "device", "model_batch")}
-
-
-def _open(spec: dict[str, Any], config: dict) -> ClipModel:
-    return load_clip(spec["model"], spec["pretrained"], spec["device"], int(spec["model_batch"]))
-
-
-def _process(clip: ClipModel, batch: pa.Table, config: dict) -> BatchResult:
-    ids = batch["item_id"].to_pylist()
-    out_ids: list[str] = []
-    kinds_out: list[str] = []
-    parts: list[np.ndarray] = []
-    norm_parts: list[np.ndarray] = []
-    errors: dict[int, tuple[str, str]] = {}
-    for kind in _kinds(config):
-        if kind == "image":
-            workers = int(config["workers"])
-            if workers < 0:
-                workers = default_workers(clip.device.type)
-            vecs, norms, errs = embed_images(
-                clip,
-                batch["image_path"].to_pylist(),
-                root=config["image_root"],
-                workers=workers,
-                max_pixels=int(config["max_pixels"]),
-                draft=bool(config["jpeg_draft"]),
-            )
-            errors.update(errs)
-            good = [i for i in range(len(ids)) if i not in errs]
-        else:
-            texts = batch["text"].to_pylist()
-            good = [i for i, t in enumerate(texts) if t and t.strip()]
-            for i in set(range(len(ids))) - set(good):
-                errors.setdefault(i, ("NoText", "caption has no text"))
-            vecs = np.zeros((len(ids), clip.dim), dtype=np.float32)
-            norms = np.zeros(len(ids), dtype=np.float32)
-            vecs[good], norms[good] = embed_texts(clip, [texts[i] for i in good])
-        out_ids += [ids[i] for i in good]
-        kinds_out += [kind] * len(good)
-        parts.append(vecs[good])
-        norm_parts.append(norms[good])
-    vectors = np.concatenate(parts) if parts else np.zeros((0, clip.dim), np.float32)
-    rows = pa.table(
-        {
-            "item_id": pa.array(out_ids, pa.string()),
-            "kind": pa.array(kinds_out, pa.string()),
-            "model_key": pa.array([clip.key] * len(out_ids), pa.string()),
-            "dim": pa.array([clip.dim] * len(out_ids), pa.int32()),
-            "embedding": vectors_array(vectors),
-            "norm": pa.array(np.concatenate(norm_parts) if norm_parts else [], pa.float32()),
-        }
-    )
-    errs = [(ids[i], t, m) for i, (t, m) in sorted(errors.items())]
-    return BatchResult(
-        {"embeddings": rows}, errs, {"oom_halvings": clip.stats.pop("oom_halvings", 0)}
-    )
-
-
-_KINDS_SQL = "string_split(replace({kinds}, ' ', ''), ',')"
-_KEY_SQL = "{model} || '/' || {pretrained}"
-
-clip_embed = registry.stage(
-    Stage(
-        name="clip-embed",
-        description="CLIP image/text embeddings (open_clip) into `embeddings`",
-        inputs=(
-            "SELECT caption_id AS item_id, image_path, text FROM captions"
-            f" WHERE image_path IS NOT NULL OR NOT list_contains({_KINDS_SQL}, 'image')"
-        ),
-        outputs=("embeddings",),
-        prepare=_prepare,
-        open=_open,
-        process=_process,
-        defaults={
-            "model": DEFAULT_MODEL,
-            "pretrained": DEFAULT_PRETRAINED,
-            "kinds": "image",
-            "image_root": "",
-            "max_pixels": 89_478_485,
-            "jpeg_draft": True,
-            "device": "auto",
-            "model_batch": 0,
-            "workers": -1,
-        },
-        key="item_id",
-        batch_size=lambda cfg: 4096 if pick_device(cfg["device"]) == "cuda" else 512,
-        runtime_keys=("image_root", "device", "model_batch", "workers"),
-        extra="vision",
-    )
-)
-
-
-# --------------------------------------------------------------------------- images link
-
-
-def scan_image_folder(root: Path) -> pa.Table:
-    """Images under `root` (files and tar shard members) with their WebDataset key and URL.
-
-    Reads img2dataset output in either format ('files': NNNNN/KEY.jpg + KEY.json; 'webdataset':
-    NNNNN.tar with KEY.jpg + KEY.json) and plain WebDataset shards. The URL comes from the
-    sidecar JSON (`url`) when present. image_path is relative to `root`.
-    """
-    import json
-
-    rows: dict[str, dict[str, Any]] = {}
-
-    def add(base: str, name: str, read: Any) -> None:
-        folder, _, fname = name.rpartition("/")
-        stem, _, ext = fname.partition(".")  # WebDataset: the key ends at the first dot
-        r = rows.setdefault(
-            f"{base}|{folder}|{stem}", {"key": stem, "image_path": None, "url": None}
-        )
-        if "." + ext.lower() in IMAGE_EXTENSIONS and r["image_path"] is None:
-            r["image_path"] = f"{base}/{name}" if base else name
-        elif ext.lower() == "json":
-            with contextlib.suppress(ValueError, AttributeError):
-                r["url"] = json.loads(read()).get("url")
-
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root).as_posix()
-        if p.is_file() and p.suffix == ".tar":
-            with tarfile.open(p, "r:") as tf:
-                for m in tf:
-                    if m.isfile():
-                        add(rel, m.name, lambda m=m, tf=tf: tf.extractfile(m).read())
-        elif p.is_file():
-            parent = p.parent.relative_to(root).as_posix()
-            add("" if parent == "." else parent, p.name, p.read_bytes)
-    found = [r for r in rows.values() if r["image_path"]]
-    return pa.table(
-        {
-            "key": pa.array([r["key"] for r in found], pa.string()),
-            "image_path": pa.array([r["image_path"] for r in found], pa.string()),
-            "url": pa.array([r["url"] for r in found], pa.string()),
-        }
-    )
-
-
-def link_images(con: Any, root: Path, by: str = "url", dataset: str | None = None) -> int:
-    """Set captions.image_path for captions matched to images under `root`; returns how many."""
-    if by not in ("url", "key"):
-        raise GeosqlError("--by must be url or key")
-    found = scan_image_folder(root)
-    con.register("_found_images", found)
-    on = (
-        "c.url = f.url"
-        if by == "url"
-        else "substr(c.caption_id, strpos(c.caption_id, ':') + 1) = f.key"
-    )
-    scope = "" if dataset is None else "AND c.dataset = $dataset"
-    params = {} if dataset is None else {"dataset": dataset}
-    try:
-        n = con.execute(
-            f"""UPDATE captions c SET image_path = m.image_path
-                FROM (SELECT c.caption_id, min(f.image_path) AS image_path
-                      FROM captions c JOIN _found_images f ON {on} {scope}
-                      GROUP BY c.caption_id) m
-                WHERE c.caption_id = m.caption_id""",
-            params,
-        ).fetchone()[0]
-    finally:
-        con.unregister("_found_images")
-    return int(n)
-
-
-@registry.command
-@click.group("images")
-def images_cmd() -> None:
-    """Images of captions: link downloaded shards, GPS locations, reverse geocoding."""
-
-
-@images_cmd.command("link")
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--by",
-    type=click.Choice(["url", "key"]),
-    default="url",
-    show_default=True,
-    help="Match captions.url to the sidecar JSON url, or the caption's source id to the key.",
-)
-@click.option("--dataset", default=None, help="Only captions of this dataset.")
-@click.pass_context
-def link_cmd(ctx: click.Context, root: Path, by: str, dataset: str | None) -> None:
-    """Point captions at images already downloaded under ROOT (img2dataset or WebDataset)."""
-    from geosql.cli.context import open_warehouse
-
-    with open_warehouse(ctx) as con:
-        n = link_images(con, root, by, dataset)
-    click.echo(f"linked {n} captions to images under {root}")
-    click.echo(f"embed them with: geosql run clip-embed --set image_root={root.resolve()}")
-
-
-# --------------------------------------------------------------------------- benchmark
-
 TINY_CONFIG = {
     "embed_dim": 64,
     "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
@@ -555,59 +339,3 @@ def write_model_config(folder: Path, name: str = "geosql-tiny", config: dict | N
     path = folder / f"{name}.json"
     path.write_text(json.dumps(config or TINY_CONFIG), encoding="utf-8")
     return path
-
-
-def _bench_images(workdir: Path, n: int) -> list[str]:
-    """n JPEG paths: the shared photos when present (repeated), else generated 800x600 images."""
-    from geosql.paths import shared_dir
-
-    shared = shared_dir()
-    src = sorted((shared / "data" / "images").glob("*.jpg")) if shared else []
-    if not src:
-        Image = require("PIL.Image", "vision")
-        rng = np.random.default_rng(0)
-        for i in range(8):
-            arr = rng.integers(0, 255, (600, 800, 3), dtype=np.uint8)
-            arr[:, :, 0] = np.linspace(0, 255, 800, dtype=np.uint8)
-            p = workdir / f"gen{i}.jpg"
-            Image.fromarray(arr).save(p, quality=90)
-            src.append(p)
-    return [str(src[i % len(src)]) for i in range(n)]
-
-
-@benchmark("clip-embed")
-def bench_clip_embed(workdir: Path, scale: float) -> list[str]:
-    """Images/s of the image path (decode + preprocess + model) on this machine."""
-    try:
-        torch = require("torch", "vision")
-        require("open_clip", "vision")
-    except GeosqlError as e:
-        return [f"skipped: {e}"]
-    device = pick_device()
-    lines = [f"device {device}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"]
-    cases = [("tiny 64px ViT (random weights)", str(write_model_config(workdir)), 64, 0)]
-    cases.append(("ViT-B-32 (random weights)", DEFAULT_MODEL, 32 if device == "cpu" else 256, 0))
-    for label, model, bs, _ in cases:
-        n = max(bs, int((256 if "tiny" in label else 64) * scale))
-        if device == "cuda":
-            n *= 16
-        paths = _bench_images(workdir, n)
-        clip = load_clip(model, "none", device, bs)
-        workers = default_workers(device)
-        embed_images(clip, paths[:bs], workers=0)  # warm-up
-        t0 = time.perf_counter()
-        _, _, errs = embed_images(clip, paths, workers=workers)
-        dt = time.perf_counter() - t0
-        lines.append(
-            f"{label}: {n / dt:,.1f} images/s ({n} JPEGs, batch {bs}, {workers} workers,"
-            f" {len(errs)} errors)"
-        )
-        t0 = time.perf_counter()
-        for p in paths[: min(n, 64)]:
-            with open(p, "rb") as fp:
-                decode_image(fp, 89_478_485, _input_size(clip))
-        dt = time.perf_counter() - t0
-        lines.append(f"  decode only (1 process, draft): {min(n, 64) / dt:,.1f} images/s")
-    if device != "cuda":
-        lines.append("GPU figure (ViT-B-32 on an H100) not measured: no GPU on this machine")
-    return lines
