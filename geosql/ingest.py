@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from geosql.db import literal
+from geosql.diagnose import first_problem, is_empty
 from geosql.errors import GeosqlError
 
 FORMATS = {
@@ -136,7 +137,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     out: list[str] = []
     for p in paths:
         s = str(p)
-        if any(c in s for c in "*?["):
+        if os.path.isfile(s):  # a file named like a pattern (shard[1].csv) is that file
+            found = [s]
+        elif any(c in s for c in "*?["):
             found = sorted(f for f in glob.glob(s, recursive=True) if os.path.isfile(f))
             if not found:
                 raise GeosqlError(f"{s}: no file matches this pattern")
@@ -148,8 +151,6 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
             )
             if not found:
                 raise GeosqlError(f"{s}: folder holds no .csv/.tsv/.parquet/.jsonl/.json files")
-        elif os.path.isfile(s):
-            found = [s]
         else:
             raise GeosqlError(f"{s}: file not found")
         out.extend(f for f in found if f not in out)
@@ -206,10 +207,14 @@ def _one_line(e: Exception) -> str:
 
 def _columns(con: duckdb.DuckDBPyConnection, path: str) -> dict[str, tuple[str, str]]:
     """Column name (lower case) -> (actual name, type) of one file."""
+    fmt = _fmt_of(path)
+    if is_empty(path):
+        raise GeosqlError(f"{path}: the file is empty (no header, no rows)")
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(_fmt_of(path), [path])}").fetchall()
+        rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt, [path])}").fetchall()
     except duckdb.Error as e:
-        raise GeosqlError(f"{path}: cannot read: {_one_line(e)}") from e
+        where = first_problem(path, fmt)
+        raise GeosqlError(f"{path}: {where or 'cannot read: ' + _one_line(e)}") from e
     return {r[0].lower(): (r[0], r[1]) for r in rows if r[0] != "_geosql_source_file"}
 
 
@@ -246,12 +251,12 @@ def _locate_bad_file(con: duckdb.DuckDBPyConnection, files: Sequence[str], e: Ex
     msg = str(e)
     for f in files:
         if f in msg or os.path.basename(f) in msg:
-            return f"{f}: {_one_line(e)}"
+            return f"{f}: {first_problem(f, _fmt_of(f)) or _one_line(e)}"
     for f in files:
         try:
             con.execute(f"SELECT count(*) FROM {_reader(_fmt_of(f), [f])}").fetchone()
         except duckdb.Error as e2:
-            return f"{f}: {_one_line(e2)}"
+            return f"{f}: {first_problem(f, _fmt_of(f)) or _one_line(e2)}"
     return f"{', '.join(files[:3])}: {_one_line(e)}"
 
 
@@ -267,8 +272,8 @@ def _select(
     lang = col("language")
     if language is not None:
         lang = f"coalesce({lang}, {literal(language)})"
-    if "id" in cols:
-        cid = f"{literal(dataset + ':')} || {col('id')}"
+    if "id" in cols:  # an empty id is no id, in every format
+        cid = f"{literal(dataset + ':')} || nullif(trim({col('id')}), '')"
     else:
         parts = ", ".join(f"coalesce({col(r)}, '')" for r in ("text", "url", "image"))
         cid = f"{literal(dataset + ':')} || md5(concat_ws(chr(0), {literal(dataset)}, {parts}))"
@@ -373,8 +378,11 @@ def _check_and_dedup(
     ).fetchone()
     if n_null:
         f = con.execute(f"SELECT source_file FROM {STAGE} WHERE caption_id IS NULL LIMIT 1")
+        path = f.fetchone()[0]
+        where = first_problem(path, _fmt_of(path), id_col) if id_col else None
         raise GeosqlError(
-            f"{f.fetchone()[0]}: column {id_col!r} (--id-col) is empty in {n_null} row(s)"
+            f"{path}: {where or f'column {id_col!r} (--id-col) is empty'}"
+            f" ({n_null} row(s) with no id in all; give every row an id)"
         )
     summary.rows_read = n
     summary.duplicates_in_input = n - n_ids

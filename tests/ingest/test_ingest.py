@@ -234,7 +234,7 @@ def test_entity_col_and_image_col(wh: Path, tmp_path: Path):
         (
             lambda d: write_csv(d / "nullid.csv", ["id", "text"], [[1, "a"], [None, "b"]]),
             {"id_col": "id"},
-            r"nullid\.csv: column 'id' \(--id-col\) is empty in 1 row",
+            r"nullid\.csv: line \d+: column 'id' \(--id-col\) is empty",
         ),
     ],
 )
