@@ -384,7 +384,12 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
         return [f"{path.name}: {n:,} alternate names"]
     # allCountries.txt, cities500.txt, cities1000.txt, XX.txt: the main 19-column table.
     src = _tsv(path, GEONAMES_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _gn AS SELECT * FROM {src}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gn AS SELECT * FROM {src}")
+    except duckdb.Error as e:
+        raise GeosqlError(
+            f"{path}: not a GeoNames dump: {_bad_tsv_line(path, len(GEONAMES_COLUMNS)) or str(e).splitlines()[0]}"
+        ) from e
     bad = con.execute(
         "SELECT count(*) FROM _gn WHERE geonameid IS NULL OR name IS NULL"
     ).fetchall()[0][0]
@@ -405,6 +410,18 @@ def load_geonames_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path
     )
     con.execute("DROP TABLE _gn")
     return [f"{path.name}: {n:,} places"]
+
+
+def _bad_tsv_line(path: Path, width: int) -> str | None:
+    """'line N: K tab-separated fields, expected W' for the first line of the wrong shape."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, start=1):
+            k = line.rstrip("\r\n").count("\t") + 1
+            if line.strip() and k != width:
+                return f"line {n}: {k} tab-separated fields, expected {width}"
+            if n > 5_000_000:
+                break
+    return None
 
 
 # ---------------------------------------------------------------- GDP
@@ -429,13 +446,23 @@ def _store_gdp(con, rows, year: int, source: str, origin: str) -> list[str]:
     from geosql.countries import normalize_country
 
     iso3 = {r["iso2"]: r["iso3"] for r in country_rows()}
-    out, unknown = {}, []
-    for name, gdp, pop in rows:
-        iso2 = normalize_country(name) if len(str(name)) != 3 else normalize_country(name)
+    out, unknown, where = {}, [], {}
+    for row in rows:
+        name, gdp, pop = row[:3]
+        at = f"{origin} line {row[3]}" if len(row) > 3 else origin
+        iso2 = normalize_country(name)
         if iso2 is None or iso2 not in iso3:
             unknown.append(str(name))
             continue
+        if gdp is None or gdp <= 0:
+            raise GeosqlError(f"{at}: GDP of {name!r} must be a positive number, got {gdp}")
+        if iso3[iso2] in out:
+            raise GeosqlError(
+                f"{at}: {name!r} is {iso3[iso2]} again (first at {where[iso3[iso2]]});"
+                " keep one row per country"
+            )
         out[iso3[iso2]] = (gdp, pop)
+        where[iso3[iso2]] = at
     if not out:
         raise GeosqlError(f"{origin}: no row has a recognisable country name")
     tbl = pa.table(
@@ -555,8 +582,19 @@ def load_gdp_file(
         raise GeosqlError(f"{path}: a plain GDP CSV needs columns 'country' and 'gdp'")
     data = rel.fetchall()
     ci, gi = rel.columns.index(ccol), rel.columns.index(gcol)
-    rows = [(r[ci], parse_money(r[gi]), None) for r in data if parse_money(r[gi])]
-    return _store_gdp(con, rows, year or 0, source or path.stem, path.name)
+    rows, empty = [], 0
+    for line, r in enumerate(data, start=2):
+        if r[gi] is None or not str(r[gi]).strip():
+            empty += 1
+            continue
+        value = parse_money(r[gi])
+        if value is None:
+            raise GeosqlError(f"{path} line {line}: GDP {r[gi]!r} is not a number")
+        rows.append((r[ci], value, None, line))
+    out = _store_gdp(con, rows, year or 0, source or path.stem, path.name)
+    if empty:
+        out[0] += f"; {empty} rows with no GDP value skipped"
+    return out
 
 
 # ---------------------------------------------------------------- defaults + CLI

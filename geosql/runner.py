@@ -86,6 +86,7 @@ class Plan:
     query: str
     params: dict[str, Any]
     columns: list[str] = field(default_factory=list)
+    source: str = ""  # the inputs with their hash column, before the anti-join
 
 
 def plan(
@@ -111,14 +112,14 @@ def plan(
     q = f"SELECT i.*, {hash_expr} AS {HASH_COL} FROM ({inputs}) i" + (
         f" WHERE ({where})" if where else ""
     )
+    source = q
     q = (
         f"SELECT p.* FROM ({q}) p ANTI JOIN (SELECT item_id, input_hash FROM stage_items"
         f" WHERE stage = $stage AND config_key = $config_key AND {done_status}) d"
         f" ON d.item_id = p.{_q(stage.key)}::VARCHAR AND d.input_hash = p.{HASH_COL}"
     )
-    return Plan(
-        stage, cfg, ckey, stage.scope_value(cfg), q, {"stage": name, "config_key": ckey}, cols
-    )
+    params = {"stage": name, "config_key": ckey}
+    return Plan(stage, cfg, ckey, stage.scope_value(cfg), q, params, cols, source)
 
 
 def _q(col: str) -> str:

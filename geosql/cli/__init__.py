@@ -13,7 +13,7 @@ import click
 
 from geosql.cli.core import cli
 
-_CORE = ("ingest", "refdata", "evaluate", "bench")
+_CORE = ("ingest", "refdata", "evaluate", "bench", "report", "ray")
 
 
 def get_cli() -> click.Group:

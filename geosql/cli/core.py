@@ -81,20 +81,54 @@ def init(ctx: click.Context, skip_refdata: bool) -> None:
 @click.option("--retry-errors", is_flag=True, help="Also retry rows that failed before.")
 @click.option(
     "--engine",
-    type=click.Choice(["local", "process"]),
+    type=click.Choice(["local", "process", "ray"]),
     default="local",
     show_default=True,
-    help="Where the stage code runs: this process, or spawned worker processes.",
+    help="Where the stage code runs: this process, spawned worker processes, or Ray.",
 )
 @click.option(
-    "--workers", type=int, default=2, show_default=True, help="Processes (--engine process)."
+    "--workers", type=int, default=2, show_default=True, help="Worker processes or actors."
 )
+@click.option("--input", "inputs", multiple=True, help="Ray: caption shards (glob; repeatable).")
+@click.option(
+    "--output", type=click.Path(file_okay=False, path_type=Path), help="Ray: parts folder."
+)
+@click.option("--address", default=None, help="Ray: cluster address (default: a local Ray).")
+@click.option("--gpus-per-worker", type=float, default=0.0, help="Ray: GPUs per actor.")
+@click.option("--dataset", default=None, help="Ray: dataset name of the shards (as in ingest).")
+@click.option("--id-col", default=None, help="Ray: row id column of the shards (as in ingest).")
+@click.option("--text-col", default="text", show_default=True, help="Ray: caption text column.")
+@click.option("--image-col", default=None, help="Ray: image path column.")
 @click.pass_context
-def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors, engine, workers) -> None:
-    """Run a model STAGE over the rows it has not processed yet (see `geosql stages`)."""
+def run_cmd(ctx, stage, where, limit, batch_size, settings, retry_errors, engine, workers,
+            inputs, output, address, gpus_per_worker, dataset, id_col, text_col, image_col) -> None:  # fmt: skip
+    """Run a model STAGE over the rows it has not processed yet (see `geosql stages`).
+
+    With --engine ray the stage reads caption shards directly (--input, --dataset) and writes
+    Parquet parts to --output; `geosql attach OUTPUT` brings them into the warehouse.
+    """
+    config = parse_settings(settings)
+    if engine == "ray":
+        from geosql.ray_engine import run_ray
+
+        if not inputs or output is None or not dataset:
+            raise GeosqlError(
+                "--engine ray needs --input SHARDS, --output FOLDER and --dataset NAME"
+            )
+        if where or limit is not None or retry_errors:
+            raise GeosqlError("--where, --limit and --retry-errors apply to local runs only")
+        mapping = {"text_col": text_col, "id_col": id_col, "image_col": image_col}
+        res = run_ray(
+            warehouse_path(ctx), stage, list(inputs), output, dataset=dataset, config=config,
+            mapping=mapping, address=address, workers=workers, gpus_per_worker=gpus_per_worker,
+            batch_size=batch_size,
+        )  # fmt: skip
+        click.echo(res.line())
+        if res.failed:
+            raise SystemExit(1)
+        return
     from geosql.runner import run_stage
 
-    config = parse_settings(settings)
     with open_warehouse(ctx) as con:
         summary = run_stage(
             con,
