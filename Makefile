@@ -6,35 +6,44 @@ BIN    := $(VENV)/bin
 WAREHOUSE ?= warehouse/geosql.duckdb
 GEOSQL := $(BIN)/geosql --warehouse $(WAREHOUSE)
 
-.PHONY: setup demo test lint bench clean init geoparse help
+.PHONY: setup demo test lint bench clean init geoparse help setup-browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-setup:  ## create .venv and install geosql (EXTRAS=dev by default; EXTRAS=dev,all for CLIP/Gemini/NLLB)
+STAMP  := $(VENV)/.geosql-installed
+
+setup:  ## create .venv and install geosql (EXTRAS=dev by default; EXTRAS=dev,all for every model family)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
 	@echo "geosql installed in $(VENV) with extras [$(EXTRAS)]"
 
-demo:  ## build warehouse/geosql.duckdb from a generated sample and print distributions
+$(STAMP): pyproject.toml  ## the venv, made on first use (and again when pyproject.toml changes)
+	$(MAKE) setup
+
+demo: $(STAMP)  ## build warehouse/geosql.duckdb from a generated sample, print distributions, write the report
 	$(BIN)/python -m geosql.demo --warehouse $(WAREHOUSE)
 
-init:  ## create the warehouse and load the bundled reference data
+init: $(STAMP)  ## create the warehouse and load the bundled reference data
 	$(GEOSQL) init
 
-geoparse:  ## run the offline geoparser over all captions
+geoparse: $(STAMP)  ## run the offline geoparser over all captions
 	$(GEOSQL) run geoparse
 
-test:  ## run the test suite (tests needing an extra or ../shared skip without it)
+test: $(STAMP)  ## run the test suite (tests needing an extra, ../shared or Chromium skip without it)
 	$(BIN)/python -m pytest -q
 
-lint:  ## ruff
+lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check geosql udfs tests scripts
 	$(BIN)/ruff format --check geosql udfs tests scripts
 
-bench:  ## print throughput figures (ingest, geoparse vs geotext, clip-embed)
+bench: $(STAMP)  ## print throughput figures (ingest, geoparse vs geotext, clip-embed)
 	$(BIN)/geosql bench
 
 clean:  ## remove the default warehouse
 	rm -f $(WAREHOUSE) $(WAREHOUSE).wal
+
+setup-browser:  ## install Debian chromium for the report's browser tests (once; needs root)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
