@@ -82,6 +82,8 @@ class Stage:
         config key.
     hash_columns: input columns whose content defines the input version (default: every
         column but the key).
+    unique: table -> columns that identify an output row whatever the config (an embedding's
+        item, kind and model): a new config's row replaces the others' (no duplicates).
     """
 
     name: str
@@ -100,6 +102,7 @@ class Stage:
     batch_size: int | Callable[[dict], int] = 1000  # or a function of the config
     runtime_keys: tuple[str, ...] = ()
     hash_columns: tuple[str, ...] | None = None
+    unique: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: str | None = None
     # Legacy (contract v1, being migrated): `setup(con, config) -> state` replaces prepare+open
     # and runs in-process only; `done` is ignored (the runner owns lineage).

@@ -293,12 +293,21 @@ def _write_batch(
     first, *others = stage.outputs
     with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
         side = [
-            pool.submit(_replace_committed, con.cursor(), ids, key, ckey, t, result.outputs.get(t))
+            pool.submit(
+                _replace_committed,
+                con.cursor(),
+                ids,
+                key,
+                ckey,
+                t,
+                result.outputs.get(t),
+                stage.unique.get(t, ()),
+            )  # fmt: skip
             for t in others
         ]
         with _transaction(con):
             con.register("_geosql_ids", ids)
-            _replace(con, key, ckey, first, result.outputs.get(first))
+            _replace(con, key, ckey, first, result.outputs.get(first), stage.unique.get(first, ()))
             for table, rows in result.appends.items():
                 _append_new(con, table, rows)
             con.execute(
@@ -366,8 +375,14 @@ def _transaction(con: duckdb.DuckDBPyConnection):
         raise
 
 
-def _replace(con, key: str, ckey: str, table: str, rows: pa.Table | None) -> None:
-    """Delete this config's rows of the batch's items (`_geosql_ids`) from `table`, insert new."""
+def _replace(
+    con, key: str, ckey: str, table: str, rows: pa.Table | None, unique: tuple[str, ...] = ()
+) -> None:
+    """Delete this config's rows of the batch's items (`_geosql_ids`) from `table`, insert new.
+
+    With `unique` (columns that identify a row whatever the config, e.g. an embedding's item,
+    kind and model), rows of other configs with the same identity are replaced too.
+    """
     con.execute(
         f"DELETE FROM {table} WHERE config_key = ? AND {_q(key)}::VARCHAR IN"
         " (SELECT item_id FROM _geosql_ids)",
@@ -378,6 +393,11 @@ def _replace(con, key: str, ckey: str, table: str, rows: pa.Table | None) -> Non
             rows = rows.drop_columns(["config_key"])
         rows = rows.append_column("config_key", pa.array([ckey] * rows.num_rows, pa.string()))
         con.register("_geosql_rows", rows)
+        if unique:
+            cols = ", ".join(_q(c) for c in unique)
+            con.execute(
+                f"DELETE FROM {table} WHERE ({cols}) IN (SELECT ({cols}) FROM _geosql_rows)"
+            )
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _geosql_rows")
         con.unregister("_geosql_rows")
 
@@ -395,12 +415,14 @@ def _append_new(con, table: str, rows: pa.Table) -> None:
     con.unregister("_geosql_app")
 
 
-def _replace_committed(cur, ids: pa.Table, key: str, ckey: str, table: str, rows) -> None:
+def _replace_committed(
+    cur, ids: pa.Table, key: str, ckey: str, table: str, rows, unique: tuple[str, ...] = ()
+) -> None:
     """`_replace` in a transaction of its own, on a cursor of its own (closed after)."""
     try:
         with _transaction(cur):
             cur.register("_geosql_ids", ids)
-            _replace(cur, key, ckey, table, rows)
+            _replace(cur, key, ckey, table, rows, unique)
     finally:
         cur.close()
 

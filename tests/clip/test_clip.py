@@ -207,6 +207,13 @@ def test_real_photos(tmp_path, tiny, clip, shared):
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
     sims = x @ x.T
     assert sims[~np.eye(60, dtype=bool)].max() < 0.99999  # 60 different photos, 60 vectors
+    with geosql.connect(wh) as con:  # another config of the same model: no duplicate vectors
+        cfg = {**tiny, "image_root": str(folder), "workers": 0, "kinds": "image,text"}
+        assert run_stage(con, "clip-embed", config=cfg).rows_done == 60
+        n = con.execute(
+            "SELECT kind, count(*), count(DISTINCT item_id) FROM embeddings GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert n == [("image", 60, 60), ("text", 60, 60)]
 
 
 def _webdataset(root: Path) -> dict[str, bytes]:

@@ -109,6 +109,7 @@ clip_embed = registry.stage(
             f" WHERE image_path IS NOT NULL OR NOT list_contains({_KINDS_SQL}, 'image')"
         ),
         outputs=("embeddings",),
+        unique={"embeddings": ("item_id", "kind", "model_key")},  # one vector per model
         prepare=_prepare,
         open=_open,
         process=_process,
