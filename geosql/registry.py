@@ -38,7 +38,8 @@ class BatchResult:
     usage: counters summed into the run record (tokens_in, tokens_out, cost_usd, cache_hits,
         oom_halvings, ...); every key is kept in `stage_runs.usage`.
     appends: table name -> rows the runner inserts once, keyed by the table's first column and
-        never replaced (caches such as `llm_calls`: what was paid for is kept).
+        never replaced (caches such as `llm_calls`: what was paid for is kept). That first
+        column must identify a row (one row per value is kept).
     pending: item ids that are neither done nor failed (e.g. a transient outage): the runner
         leaves them to the next run.
     """

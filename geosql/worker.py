@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import multiprocessing as mp
+import multiprocessing.util
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -105,6 +106,8 @@ _WORKER: Worker | None = None
 def _init(name: str, spec: Any, config: dict, module: str) -> None:
     global _WORKER
     _WORKER = Worker(name, spec, config, module)
+    # closed when the pool shuts the process down (multiprocessing runs these finalizers)
+    mp.util.Finalize(_WORKER, _WORKER.close, exitpriority=10)
 
 
 def _call(batch: pa.Table) -> BatchResult:

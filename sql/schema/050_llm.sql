@@ -1,12 +1,17 @@
 -- LLM stages (llm-geoparse, hybrid-geoparse): every request and answer, prices, batch jobs, details.
 
--- Every request sent to an LLM and its answer: the cache that makes reruns free. A row with a
--- NULL response is a failed call (kept for the record, sent again only on --retry-errors).
+-- Every request sent to an LLM and its outcome: the cache that makes reruns free. Stages return
+-- new rows as BatchResult.appends["llm_calls"]; the runner inserts them once, keyed by call_key,
+-- never replaced. An answer's call_key is sha256(model \n config \n prompt_hash); a failed
+-- call (NULL response, kept for the record) has that key plus ':failed:<id>', so it never blocks
+-- a later answer. (A warehouse from before call_key is moved to this layout by the stages'
+-- prepare, udfs.gemini.cache.ensure_layout.)
 CREATE TABLE IF NOT EXISTS llm_calls (
-    prompt_hash VARCHAR NOT NULL,      -- sha256 of the prompt text
+    call_key VARCHAR PRIMARY KEY,
+    prompt_hash VARCHAR NOT NULL,      -- sha256 of the prompt text (text + image digests)
     model VARCHAR NOT NULL,
     config VARCHAR NOT NULL,           -- generation config as canonical JSON
-    prompt VARCHAR NOT NULL,
+    prompt VARCHAR NOT NULL,           -- images appear as [mime bytes sha256:...]
     response VARCHAR,                  -- the model's text answer; NULL when the call failed
     tokens_in BIGINT,
     tokens_out BIGINT,                 -- answer plus thinking tokens (both are billed)
@@ -15,8 +20,7 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     batch_job VARCHAR,                 -- batch job name when answered through the Batch API
     attempts INTEGER,
     error VARCHAR,
-    created TIMESTAMP DEFAULT current_timestamp,
-    PRIMARY KEY (prompt_hash, model, config)
+    created TIMESTAMP DEFAULT current_timestamp
 );
 
 -- USD per million tokens; edit freely (`geosql gemini prices`). batch_discount: share taken off
@@ -35,7 +39,8 @@ INSERT INTO llm_prices VALUES
     ('gemini-2.5-flash-lite', 0.10, 0.40, 0.5, 'Gemini Developer API list price, text input, 2025')
 ON CONFLICT DO NOTHING;
 
--- Batch API jobs, so a rerun resumes a job still running instead of submitting it again.
+-- Batch API jobs, so a rerun resumes a job still running instead of submitting it again
+-- (appended once at submission, keyed by job_name).
 CREATE TABLE IF NOT EXISTS llm_batch_jobs (
     job_name VARCHAR PRIMARY KEY,      -- "batches/…"
     model VARCHAR NOT NULL,
@@ -43,18 +48,27 @@ CREATE TABLE IF NOT EXISTS llm_batch_jobs (
     phase VARCHAR,                     -- extract | predict
     source VARCHAR,                    -- inline | files/… (uploaded JSONL)
     n_requests INTEGER,
-    state VARCHAR,                     -- JOB_STATE_PENDING | RUNNING | SUCCEEDED | FAILED | ...
-    ingested BOOLEAN DEFAULT FALSE,    -- results copied into llm_calls (or the job ended badly)
+    state VARCHAR,                     -- at submission (or `gemini jobs --refresh`): JOB_STATE_*
+    ingested BOOLEAN DEFAULT FALSE,    -- collected before llm_batch_done existed, or cancelled
     error VARCHAR,
     created TIMESTAMP DEFAULT current_timestamp,
     updated TIMESTAMP
 );
 
+-- A batch job whose results were collected (appended once by the worker that collected it).
+CREATE TABLE IF NOT EXISTS llm_batch_done (
+    job_name VARCHAR PRIMARY KEY,
+    state VARCHAR,                     -- JOB_STATE_SUCCEEDED | FAILED | CANCELLED | EXPIRED
+    error VARCHAR,
+    finished TIMESTAMP
+);
+
+-- The requests of each batch job (appended once, keyed by request_key = job_name:prompt_hash).
 CREATE TABLE IF NOT EXISTS llm_batch_requests (
+    request_key VARCHAR PRIMARY KEY,
     job_name VARCHAR NOT NULL,
     prompt_hash VARCHAR NOT NULL,      -- also the request key sent to the API
-    prompt VARCHAR NOT NULL,
-    PRIMARY KEY (job_name, prompt_hash)
+    prompt VARCHAR NOT NULL
 );
 
 -- What the LLM geoparser saw and said for each caption (geo_predictions holds the country).
@@ -68,6 +82,7 @@ CREATE TABLE IF NOT EXISTS llm_geoparse (
     candidates JSON,                   -- [{geonameid, name, country_code, score}] from retrieval
     answer_raw VARCHAR,                -- the country answer as returned
     country_code VARCHAR,              -- normalized answer; NULL = no place or unknown answer
-    config_key VARCHAR,
-    PRIMARY KEY (caption_id, method)
+    config_key VARCHAR
+    -- One row per (caption_id, method, config_key), kept by the runner (no PRIMARY KEY, as in
+    -- geo_predictions; a warehouse whose llm_geoparse had one is rebuilt by ensure_layout).
 );

@@ -2,10 +2,13 @@
 and `test-geo-down` depends on the test-geo config in use for its `upstream` method.
 
 test-geo: 'Japan' -> JP, 'France' -> FR, other text -> no place; 'BOOM' fails the row, 'WAIT'
-leaves it pending (a transient outage), 'CACHE' appends one row to test_geo_cache.
+leaves it pending (a transient outage), 'CACHE' appends one row to test_geo_cache; 'KILL' kills
+the worker process once (when the `kill_flag` file does not exist yet).
 """
 
 from __future__ import annotations
+
+import os
 
 import pyarrow as pa
 
@@ -18,6 +21,10 @@ TABLE_SQL = (
 
 
 def _process(state, batch: pa.Table, config: dict) -> BatchResult:
+    flag = config["kill_flag"]
+    if flag and not os.path.exists(flag) and any("KILL" in t for t in batch["text"].to_pylist()):
+        open(flag, "w").close()
+        os._exit(1)  # the worker dies once, mid-run
     rows, errors, pending, cache = [], [], [], []
     for r in batch.to_pylist():
         t = r["text"]
@@ -59,7 +66,8 @@ if "test-geo" not in registry.stages:
             inputs="SELECT caption_id, text FROM captions",
             outputs=("geo_predictions",),
             process=_process,
-            defaults={"method": "kw", "bias": 0.5},
+            defaults={"method": "kw", "bias": 0.5, "kill_flag": ""},
+            runtime_keys=("kill_flag",),
             scope="method",
             batch_size=2,
         )

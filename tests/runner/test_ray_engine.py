@@ -116,3 +116,28 @@ def test_a_killed_driver_resumes(env, tmp_path: Path):
         == n_ids
         == sum(1 for i in range(4 * 7) if "BOOM" not in WORDS[(i // 7 + i % 7) % len(WORDS)])
     )
+
+
+def test_a_killed_worker_is_restarted_and_nothing_is_duplicated(env, tmp_path: Path):
+    shards = _shards(tmp_path / "shards", n_shards=3)
+    with shards[1].open("a") as f:
+        f.write('999,"KILL me"\n')
+    wh = tmp_path / "wh.duckdb"
+    with geosql.connect(wh) as con:
+        con.execute(geo_stage.TABLE_SQL)
+    flag = tmp_path / "killed"
+    out = tmp_path / "results"
+    res = run_ray(wh, "test-geo", [str(s) for s in shards], out, dataset="web",
+                  config={"kill_flag": str(flag)}, mapping={"id_col": "id"}, num_cpus=2)  # fmt: skip
+    assert flag.exists()  # a worker did die
+    assert len(res.done) == 3 and not res.failed
+    with geosql.connect(wh) as con:
+        attach(con, out)
+        n, n_ids = con.execute(
+            "SELECT count(*), count(DISTINCT caption_id) FROM geo_predictions"
+        ).fetchone()
+    assert (
+        n
+        == n_ids
+        == 3 * 7 + 1 - sum(1 for i in range(21) if "BOOM" in WORDS[(i // 7 + i % 7) % len(WORDS)])
+    )

