@@ -83,8 +83,9 @@ class Stage:
         config key.
     hash_columns: input columns whose content defines the input version (default: every
         column but the key).
-    unique: table -> columns that identify an output row whatever the config (an embedding's
-        item, kind and model): a new config's row replaces the others' (no duplicates).
+    unique: table -> columns that identify output rows whatever the config (an embedding's
+        item, kind and model): a new config's rows replace the others' with the same values (no
+        duplicates, the table's primary key holds), and the stage keeps one config per item.
     """
 
     name: str

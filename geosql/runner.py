@@ -310,10 +310,13 @@ def _write_batch(
             _replace(con, key, ckey, first, result.outputs.get(first), stage.unique.get(first, ()))
             for table, rows in result.appends.items():
                 _append_new(con, table, rows)
+            # one config per item when outputs are unique across configs: the others' records go
+            other = "" if stage.unique else " AND config_key = ?"
             con.execute(
-                "DELETE FROM stage_items WHERE stage = ? AND config_key = ?"
-                " AND item_id IN (SELECT item_id FROM _geosql_ids)",
-                [stage.name, ckey],
+                "DELETE FROM stage_items WHERE stage = ?"
+                + other
+                + " AND item_id IN (SELECT item_id FROM _geosql_ids)",
+                [stage.name] if stage.unique else [stage.name, ckey],
             )
             con.execute(
                 "DELETE FROM stage_errors WHERE stage = ? AND config_key = ?"

@@ -402,6 +402,17 @@ def test_svm_train_on_stored_embeddings(tmp_path, tiny, image_dir):
     np.testing.assert_allclose(
         [pres[i] for i in ids], ref.decision_function(x.astype(np.float64)), atol=1e-6
     )
+    # new settings rerun (they were ignored before): every caption present at 0, none at 1e9
+    with geosql.connect(wh) as con:
+        for threshold, want in ((1e9, 0), (0.0, 8)):
+            s = run_stage(
+                con, "entity-svm", config={"model": "house:trained", "threshold": threshold}
+            )
+            assert s.rows_done == 16
+            got = con.execute(
+                "SELECT count(*) FILTER (WHERE present), count(*) FROM entity_presence"
+            ).fetchone()
+            assert got == (want, 16)
 
 
 def test_a_fifo_is_a_row_error_not_a_hang(tmp_path: Path, tiny: dict[str, str]):

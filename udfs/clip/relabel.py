@@ -121,6 +121,7 @@ registry.stage(
             f" WHERE kind = 'image' AND model_key = {_KEY_SQL}"
         ),
         outputs=("clip_labels",),  # the vocabulary is an input column: a new one reruns
+        unique={"clip_labels": ("caption_id", "model_key")},
         prepare=_prepare,
         process=_process,
         depends_on=("clip-embed",),

@@ -330,6 +330,7 @@ registry.stage(
             " (SELECT caption_id FROM caption_entities ce WHERE ce.entity = m.entity))"
         ),
         outputs=("entity_presence",),
+        unique={"entity_presence": ("caption_id", "model")},
         prepare=_prepare,
         process=_process,
         scope="model",
