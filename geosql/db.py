@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from geosql.errors import GeosqlError
 from geosql.paths import default_warehouse, sql_dir
@@ -122,3 +123,13 @@ def literal(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, where: str = ""
+) -> int:
+    con.register("_ref_rows", rows)
+    con.execute(f"DELETE FROM {table} {where}")
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ref_rows")
+    con.unregister("_ref_rows")
+    return rows.num_rows

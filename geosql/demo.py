@@ -34,11 +34,11 @@ WHERE t.dataset = 'sample' AND t.method = 'offline' ORDER BY t.entity
 
 def run_demo(warehouse: Path, n: int = 300, seed: int = 7, geoparse: bool = True) -> None:
     from geosql import refdata
-    from geosql.cli import _table
     from geosql.ingest import ingest
     from geosql.registry import registry
     from geosql.runner import run_stage
     from geosql.sample import write_sample
+    from geosql.textable import text_table as _table
 
     sample = write_sample(Path(warehouse).parent / "sample" / "captions.jsonl", n, seed)
     print(f"sample: {n} captions written to {sample}")
@@ -61,6 +61,14 @@ def run_demo(warehouse: Path, n: int = 300, seed: int = 7, geoparse: bool = True
         ):
             print(f"\n{title}:")
             print(_table(con.sql(q).pl()))
+        from geosql.errors import MissingExtra
+        from geosql.report import build_report
+
+        try:  # the HTML report next to the warehouse (extra "report": altair, vl-convert)
+            out = Path(warehouse).parent / "report.html"
+            print("\n" + build_report(con, dataset="sample", method="offline", out=out).line())
+        except MissingExtra as e:
+            print(f"\nnote: no report: {e}")
     print(f"\nwarehouse: {warehouse}  (try: geosql -w {warehouse} sql 'FROM country_distribution')")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from geosql.errors import GeosqlError
+from geosql.textable import text_table
 
 
 def warehouse_path(ctx: click.Context) -> Path:
@@ -38,15 +39,5 @@ def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 
 def table(df: Any) -> str:
-    """A polars DataFrame as a plain text table (all rows up to 200, no shape or dtypes)."""
-    import polars as pl
-
-    with pl.Config(
-        tbl_rows=200,
-        tbl_cols=30,
-        fmt_str_lengths=60,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_width_chars=200,
-    ):
-        return str(df)
+    """A polars DataFrame as a plain text table (see `geosql.textable`)."""
+    return text_table(df)

@@ -1,5 +1,6 @@
 -- combined_distribution: country_distribution with all entities together: per dataset, caption
 -- language and method, each located caption counted once whatever its entities (or none).
+-- grain: one row per (dataset, language, method, country_code)
 CREATE OR REPLACE VIEW combined_distribution AS
 WITH counts AS (
     SELECT c.dataset, c.language, p.method, p.country_code, count(*) AS n

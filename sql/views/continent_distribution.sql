@@ -1,6 +1,7 @@
 -- continent_distribution: per dataset, entity, caption language and method, how many located
 -- captions point to each continent (n) and its share of the group's located captions.
 -- Same groups as country_distribution; countries missing from `countries` give continent NULL.
+-- grain: one row per (dataset, entity, language, method, continent_code)
 CREATE OR REPLACE VIEW continent_distribution AS
 WITH counts AS (
     SELECT d.dataset, d.entity, d.language, d.method, co.continent_code, d.continent,

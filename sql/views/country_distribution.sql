@@ -2,6 +2,7 @@
 -- located captions point to each country (n) and its share of the group's located captions.
 -- entity is NULL for captions with no tagged entity; a caption tagged with two entities counts
 -- in both groups. Captions a method found no place in are left out (see unlocated_share).
+-- grain: one row per (dataset, entity, language, method, country_code)
 CREATE OR REPLACE VIEW country_distribution AS
 WITH counts AS (
     SELECT c.dataset, e.entity, c.language, p.method, p.country_code, count(*) AS n

@@ -2,6 +2,7 @@
 -- their entity, as judged by that entity's classifier in entity_presence (stage entity-svm; when
 -- an entity has several classifiers, the most recently created one in svm_models). Same columns
 -- and groups as country_distribution; captions with no entity or no verdict are left out.
+-- grain: one row per (dataset, entity, language, method, country_code)
 CREATE OR REPLACE VIEW country_distribution_present AS
 WITH active AS (
     SELECT entity, arg_max(model_id, created) AS model FROM svm_models GROUP BY entity

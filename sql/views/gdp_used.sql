@@ -1,6 +1,7 @@
 -- gdp_used: the GDP figure per country (ISO2) that gdp_correlation uses: the source and year set
 -- in settings ('gdp_source', 'gdp_year'; `geosql refdata use-gdp`), else the loaded source with
 -- the latest year. Without 'gdp_year' the source's latest year is taken.
+-- grain: one row per (country_code)
 CREATE OR REPLACE VIEW gdp_used AS
 WITH src AS (
     SELECT coalesce((SELECT value FROM settings WHERE key = 'gdp_source'),

@@ -2,6 +2,7 @@
 -- 'population' from countries), does a country's share of located captions follow the
 -- indicator? n_countries, pearson = Pearson r of log10(share) vs log10(indicator), spearman =
 -- rank correlation with average ranks for ties. NULL when fewer than two countries or no variation.
+-- grain: one row per (dataset, entity, method, indicator)
 CREATE OR REPLACE VIEW indicator_correlation AS
 WITH indicators AS (
     SELECT country_code, 'gdp' AS indicator, gdp_usd AS value FROM gdp_used

@@ -3,6 +3,7 @@
 -- n, accuracy (same country, or both no place), n_located / located_accuracy (gold has a
 -- country: predicted that country), n_no_place / false_positive_rate (gold has no place:
 -- a country was predicted anyway).
+-- grain: one row per (method)
 CREATE OR REPLACE VIEW prediction_accuracy AS
 SELECT p.method,
        count(*) AS n,

@@ -1,6 +1,7 @@
 -- top_share: per dataset, entity and method, the share of located captions that point to the
 -- k most frequent countries (k = 3 here; any k: SELECT * FROM top_share_k(5)), with those
 -- countries in rank order (ties broken by country code).
+-- grain: one row per (dataset, entity, method)
 CREATE OR REPLACE MACRO top_share_k(k) AS TABLE
 SELECT r.dataset, r.entity, r.method, k AS k,
        list(r.country_code ORDER BY r.country_rank) FILTER (WHERE r.country_rank <= k)
