@@ -1,0 +1,1 @@
+"""Embeddings computed elsewhere: `geosql embeddings import` (see `importer.py`)."""
