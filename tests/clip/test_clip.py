@@ -424,3 +424,54 @@ def test_a_fifo_is_a_row_error_not_a_hang(tmp_path: Path, tiny: dict[str, str]):
     os.mkfifo(fifo)
     with pytest.raises(ImageError, match="not a regular file"):
         ImageSource().open(str(fifo))
+
+
+def test_clip_embed_on_ray_gives_the_local_vectors(tmp_path: Path, tiny: dict[str, str]):
+    """The same shards through the local runner and through --engine ray + attach."""
+    pytest.importorskip("ray")
+    from geosql.attach import attach
+    from geosql.ingest import ingest
+    from geosql.ray_engine import run_ray
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(6):
+        _photo(40 + i).save(folder / f"{i}.jpg")
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for s in range(2):
+        rows = "".join(f"{s}{i},photo {i},{folder / f'{i}.jpg'}\n" for i in range(s * 3, s * 3 + 3))
+        (shards / f"s{s}.csv").write_text(
+            "id,text,path\n" + rows + f"{s}9,missing,{folder / 'no.jpg'}\n"
+        )
+    cfg = {**tiny, "workers": 0, "kinds": "image,text"}
+    got = []
+    for engine in ("local", "ray"):
+        wh = tmp_path / f"{engine}.duckdb"
+        with geosql.connect(wh) as con:
+            if engine == "local":
+                ingest(con, [str(shards / "*.csv")], "web", id_col="id", image_col="path")
+                run_stage(con, "clip-embed", config=cfg)
+        if engine == "ray":
+            res = run_ray(wh, "clip-embed", str(shards / "*.csv"), tmp_path / "out", dataset="web",
+                          config=cfg, mapping={"id_col": "id", "image_col": "path"}, num_cpus=2)  # fmt: skip
+            assert len(res.done) == 2 and not res.failed
+            with geosql.connect(wh) as con:
+                attach(con, tmp_path / "out")
+        with geosql.connect(wh, read_only=True) as con:
+            got.append(
+                (
+                    con.execute(
+                        "SELECT item_id, kind, model_key, embedding, config_key FROM embeddings"
+                        " ORDER BY 1, 2"
+                    ).fetchall(),
+                    con.execute(
+                        "SELECT item_id, error_type FROM stage_errors ORDER BY 1"
+                    ).fetchall(),
+                )
+            )
+    images = {r[0] for r in got[0][0] if r[1] == "image"}
+    assert images == {"web:00", "web:01", "web:02", "web:13", "web:14", "web:15"}
+    assert {e[0] for e in got[0][1]} == {"web:09", "web:19"}  # the missing images
+    assert got[0][0] == got[1][0]
+    assert got[0][1] == got[1][1]
