@@ -481,14 +481,10 @@ def _insert_labels(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     empty = con.execute(
         f"SELECT count(*) FROM {STAGE} WHERE nullif(trim(country_raw), '') IS NULL"
     ).fetchone()[0]
-    has_current = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_current' AND NOT temporary"
-    ).fetchone()[0]
-    if has_current:
-        con.execute(
-            "INSERT INTO stage_current (stage, scope, config_key) SELECT 'ingest', ?, ?"
-            " WHERE NOT EXISTS (SELECT 1 FROM stage_current WHERE stage = 'ingest'"
-            " AND scope = ?)",
-            [LABEL, LABEL, LABEL],
-        )
+    con.execute(  # labels show in the views like a stage's results (caption_geo_status too)
+        "INSERT INTO stage_current (stage, scope, config_key, how, outputs)"
+        " SELECT 'ingest', ?, ?, 'ingest', ['geo_predictions'] WHERE NOT EXISTS"
+        " (SELECT 1 FROM stage_current WHERE stage = 'ingest' AND scope = ?)",
+        [LABEL, LABEL, LABEL],
+    )
     return added, empty

@@ -436,10 +436,25 @@ def load_defaults(con: duckdb.DuckDBPyConnection, only_missing: bool = False) ->
         yield from load_packaged_geonames(con)
         if not con.execute("SELECT count(*) FROM gdp").fetchall()[0][0]:
             yield from load_gdp_gapminder(con)
+        yield from _load_language_countries(con)
         con.commit()
     except Exception:
         con.rollback()
         raise
+
+
+def _load_language_countries(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """Official and widely spoken languages per country (shipped with the language family)."""
+    try:
+        from udfs.language.codes import language_countries
+    except ImportError:
+        return
+    t = language_countries()
+    con.register("_lc", t)
+    con.execute("DELETE FROM language_countries")
+    con.execute("INSERT INTO language_countries BY NAME SELECT * FROM _lc")
+    con.unregister("_lc")
+    yield f"language_countries: {t.num_rows} (language, country) rows"
 
 
 __all__ = ["country_key", "load_defaults", "load_gdp_file", "load_geonames_file", "parse_money"]

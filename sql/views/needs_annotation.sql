@@ -26,7 +26,7 @@ CREATE OR REPLACE MACRO needs_annotation(threshold := 0.8, price_per_image := 1.
     pairs AS (
         SELECT l.*, d.dataset AS high_dataset
         FROM low l
-        JOIN (SELECT DISTINCT model_key, dataset FROM groups) d
+        JOIN (SELECT DISTINCT model_key, dataset FROM similarity_images) d
           ON d.model_key = l.model_key AND d.dataset <> l.low_dataset
     ),
     tcs AS MATERIALIZED (
