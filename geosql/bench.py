@@ -1,21 +1,27 @@
-"""`geosql bench`: throughput figures printed side by side (never asserted in tests).
+"""Throughput benchmarks (figures printed side by side, never asserted in tests).
 
-Each benchmark is a function registered in BENCHMARKS: name -> fn(workdir, scale) -> list of
-result lines. `geosql bench` runs them all; `geosql bench NAME...` runs some.
+Each benchmark is a function registered with `@benchmark(name)`: fn(workdir, scale) -> result
+lines. The core ones live in the modules `geosql/bench_*.py` (geoparse, ingest, ray...); a model
+family adds its own in `udfs/<family>/bench.py`. `geosql bench [NAME...]` (geosql/cli/bench.py) runs
+them through `run_benchmarks`.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import click
+from geosql.errors import GeosqlError
 
 BENCHMARKS: dict[str, Callable[[Path, float], list[str]]] = {}
 
 
 def benchmark(name: str):
+    """Decorator: register `fn(workdir: Path, scale: float) -> list[str]` as benchmark `name`."""
+
     def deco(fn: Callable[[Path, float], list[str]]):
         BENCHMARKS[name] = fn
         return fn
@@ -23,23 +29,37 @@ def benchmark(name: str):
     return deco
 
 
-@click.command("bench")
-@click.argument("names", nargs=-1)
-@click.option("--scale", type=float, default=1.0, help="Multiply the benchmark sizes.")
-def bench_cmd(names: tuple[str, ...], scale: float) -> None:
-    """Print throughput benchmarks (ingest, geoparse vs geotext, clip-embed...)."""
+def load_benchmarks() -> dict[str, Callable[[Path, float], list[str]]]:
+    """Import the core benchmark modules (`geosql/bench_*.py`) and `udfs.<family>.bench` of
+    every family package."""
+    import geosql
+    import udfs
     from geosql.registry import registry
 
     registry.load()
-    import geosql.bench_geoparse  # noqa: F401  (registers the core benchmarks)
-    import geosql.bench_suite  # noqa: F401
+    for mod in pkgutil.iter_modules(geosql.__path__):
+        if mod.name.startswith("bench_"):
+            importlib.import_module(f"geosql.{mod.name}")
+    for mod in pkgutil.iter_modules(udfs.__path__):
+        if not mod.ispkg or mod.name.startswith("_"):
+            continue
+        try:
+            importlib.import_module(f"udfs.{mod.name}.bench")
+        except ModuleNotFoundError as e:
+            if e.name != f"udfs.{mod.name}.bench":
+                raise
+    return BENCHMARKS
 
-    chosen = names or tuple(BENCHMARKS)
+
+def run_benchmarks(names: tuple[str, ...] | list[str] = (), scale: float = 1.0) -> Iterator[str]:
+    """Run the named benchmarks (all when none), each in a scratch folder; yields lines."""
+    known = load_benchmarks()
+    chosen = tuple(names) or tuple(known)
     for n in chosen:
-        if n not in BENCHMARKS:
-            raise click.ClickException(f"unknown benchmark {n!r}; known: {', '.join(BENCHMARKS)}")
+        if n not in known:
+            raise GeosqlError(f"unknown benchmark {n!r}; known: {', '.join(known)}")
     for n in chosen:
-        click.echo(f"== {n}")
+        yield f"== {n}"
         with tempfile.TemporaryDirectory(prefix=f"geosql-bench-{n}-") as d:
-            for line in BENCHMARKS[n](Path(d), scale):
-                click.echo(f"  {line}")
+            for line in known[n](Path(d), scale):
+                yield f"  {line}"

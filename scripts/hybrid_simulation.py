@@ -1,15 +1,17 @@
 """Simulate the hybrid geoparser on the dev sets: which share goes to the LLM, and how accurate.
 
     .venv/bin/python scripts/hybrid_simulation.py [--shared ../shared] [--warehouse W]
-        [--thresholds 0.5,0.6,0.7,0.8,0.9,0.95] [--no-multi-country] [--json out.json]
+        [--thresholds 0.5,0.6,0.7,0.8,0.9,0.95] [--llm-column gemini-pro] [--no-multi-country]
+        [--json out.json]
 
 Goes through a warehouse like a user would: loads the bundled reference data, ingests
 laion_self_dev.csv and marginalized_dev.csv, runs the offline `geoparse` stage and reads
 geo_predictions / geo_mentions. For each threshold it routes captions with the same rule as the
 `hybrid-geoparse` stage (`udfs.gemini.send_to_llm`: offline confidence below the threshold, or
 mentions scored at least `--multi-min-score` in several countries) and scores the hybrid answer: the offline country when it is
-kept, the dev set's `gemini-flash` answer when the caption would go to the LLM. The LLM itself
-cannot be reached here; the recorded flash answers stand in for it.
+kept, the dev set's recorded LLM answer (`--llm-column`: `gemini-flash` by default, or
+`gemini-pro`) when the caption would go to the LLM. The LLM itself cannot be reached here; the
+recorded answers stand in for it.
 
 The offline scoring model was fitted on the `train == 1` rows, so the headline numbers are on
 the held-out `train == 0` rows; `--split all` reports every row.
@@ -36,10 +38,11 @@ from geosql.runner import run_stage  # noqa: E402
 from udfs.gemini import send_to_llm  # noqa: E402
 
 SETS = {
-    # dataset name: (file, text column, gold column, flash column)
-    "laion_self_dev": ("laion_self_dev.csv", "text", "gt", "gemini-flash"),
-    "marginalized_dev": ("marginalized_dev.csv", "Text", "Country name EN", "gemini-flash"),
+    # dataset name: (file, text column, gold column)
+    "laion_self_dev": ("laion_self_dev.csv", "text", "gt"),
+    "marginalized_dev": ("marginalized_dev.csv", "Text", "Country name EN"),
 }
+LLM_COLUMNS = ("gemini-flash", "gemini-pro")  # recorded answers in both dev files
 THRESHOLDS = [0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.01]
 
 
@@ -57,7 +60,7 @@ def offline_predictions(warehouse: Path, dev: Path, min_score: float) -> pl.Data
         if not con.execute("SELECT count(*) FROM places").fetchall()[0][0]:
             for line in load_defaults(con):
                 print(line, file=sys.stderr)
-        for name, (f, text_col, _, _) in SETS.items():
+        for name, (f, text_col, _) in SETS.items():
             s = ingest(con, [dev / f], name, text_col=text_col, id_col="id")
             print(s.line(), file=sys.stderr)
         print(run_stage(con, "geoparse", progress=False).line(), file=sys.stderr)
@@ -72,19 +75,21 @@ def offline_predictions(warehouse: Path, dev: Path, min_score: float) -> pl.Data
         ).pl()
 
 
-def dev_rows(dev: Path) -> pl.DataFrame:
+def dev_rows(dev: Path, llm_col: str = "gemini-flash") -> pl.DataFrame:
     rows = []
-    for name, (f, _, gold_col, flash_col) in SETS.items():
+    for name, (f, _, gold_col) in SETS.items():
         df = pl.read_csv(dev / f, infer_schema_length=0)
+        if llm_col not in df.columns:
+            sys.exit(f"{dev / f}: no column {llm_col!r} (--llm-column); columns: {df.columns}")
         for r in df.iter_rows(named=True):
             gk, gold = country(r[gold_col])
-            fk, flash = country(r[flash_col])
+            _, llm = country(r[llm_col])
             rows.append(
                 {
                     "caption_id": f"{name}:{r['id']}",
                     "gold_known": gk,
                     "gold": gold,
-                    "flash": flash,
+                    "llm": llm,
                     "train": int(r["train"]),
                 }
             )
@@ -100,10 +105,10 @@ def simulate(df: pl.DataFrame, thresholds: list[float], multi: bool) -> list[dic
         if not n:
             continue
         off_acc = sum(r["offline"] == r["gold"] for r in recs) / n
-        flash_acc = sum(r["flash"] == r["gold"] for r in recs) / n
+        llm_acc = sum(r["llm"] == r["gold"] for r in recs) / n
         for t in thresholds:
             sent = [send_to_llm(r["confidence"], r["n_countries"], t, multi) for r in recs]
-            hyb = [r["flash"] if s else r["offline"] for r, s in zip(recs, sent, strict=True)]
+            hyb = [r["llm"] if s else r["offline"] for r, s in zip(recs, sent, strict=True)]
             acc = sum(h == r["gold"] for h, r in zip(hyb, recs, strict=True)) / n
             out.append(
                 {
@@ -113,7 +118,7 @@ def simulate(df: pl.DataFrame, thresholds: list[float], multi: bool) -> list[dic
                     "share_sent": round(sum(sent) / n, 4),
                     "hybrid_acc": round(acc, 4),
                     "offline_acc": round(off_acc, 4),
-                    "flash_acc": round(flash_acc, 4),
+                    "llm_acc": round(llm_acc, 4),
                 }
             )
     return out
@@ -125,6 +130,11 @@ def main() -> None:
     ap.add_argument("--warehouse", type=Path, default=None, help="Reuse/keep this warehouse.")
     ap.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
     ap.add_argument("--split", choices=["heldout", "all"], default="heldout")
+    ap.add_argument(
+        "--llm-column",
+        default="gemini-flash",
+        help=f"Recorded LLM answers standing in for the LLM ({', '.join(LLM_COLUMNS)}).",
+    )
     ap.add_argument(
         "--no-multi-country",
         action="store_true",
@@ -144,7 +154,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wh = args.warehouse or Path(tmp) / "hybrid.duckdb"
         off = offline_predictions(wh, dev, args.multi_min_score)
-    df = dev_rows(dev).join(off, on="caption_id", how="inner")
+    df = dev_rows(dev, args.llm_column).join(off, on="caption_id", how="inner")
     dropped = df.filter(~pl.col("gold_known")).height
     df = df.filter(pl.col("gold_known"))
     if args.split == "heldout":
@@ -152,7 +162,8 @@ def main() -> None:
     thresholds = [float(t) for t in args.thresholds.split(",")]
     rows = simulate(df, thresholds, multi=not args.no_multi_country)
     print(
-        f"split: {args.split}; {df.height} captions; {dropped} rows with an unrecognized gold "
+        f"split: {args.split}; {df.height} captions; LLM answers: {args.llm_column};"
+        f" {dropped} rows with an unrecognized gold "
         f"label left out; routing: confidence < threshold"
         + (
             ""
