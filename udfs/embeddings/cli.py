@@ -17,7 +17,9 @@ def embeddings_cmd() -> None:
 
 @embeddings_cmd.command("import")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--kind", type=click.Choice(["image", "text"]), required=True)
+@click.option(
+    "--kind", type=click.Choice(["image", "text"]), required=True, help="What the vectors embed."
+)
 @click.option("--model-key", required=True, help="e.g. 'ViT-L-14/openai' (as clip-embed names it)")
 @click.option("--id-col", default=None, help="Id column (default: item_id, caption_id, id, key).")
 @click.option("--vector-col", default=None, help="Parquet list/array column of the vectors.")
