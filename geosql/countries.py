@@ -220,7 +220,7 @@ def country_rows() -> list[dict]:
     return rows
 
 
-def _countryinfo_records() -> list[dict]:
+def countryinfo_records() -> list[dict]:
     try:
         folder = package_file("countryinfo", "data")
     except ImportError:
@@ -274,7 +274,7 @@ def alias_rows() -> list[tuple[str, str, str]]:
         add(rec.get("native"), iso2, "translation")
         for t in (rec.get("translations") or {}).values():
             add(t, iso2, "translation")
-    for rec in _countryinfo_records():
+    for rec in countryinfo_records():
         iso2 = (rec.get("ISO") or {}).get("alpha2")
         if not iso2:
             continue

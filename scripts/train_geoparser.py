@@ -3,14 +3,14 @@
     .venv/bin/python scripts/train_geoparser.py [--warehouse W] [--shared ../shared]
 
 Stage 1 scores each (mention, candidate country) with a logistic regression over the features
-in udfs/gazetteer.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Its two
+in udfs/gazetteer/features.py:FEATURES (computed by the geoparser's own SQL, sql/geoparse/). Its two
 support features weigh the other mentions by a first pass, the prior: a logistic regression on
 every other feature (out of fold while training). Stage 2 decides whether the caption names a
 place at all, from caption-level features (CAPTION_FEATURES) on out-of-fold stage-1 scores.
 Uses the two dev sets in ../shared/data/dev (never copied into the repo): first fits on the
 `train == 1` rows and reports accuracy on the `train == 0` rows (the held-out estimate; with --cv
 also 5-fold accuracy over all rows), then refits the shipped model on all rows (unless
---train-half-only). Writes udfs/geoparse_model.json.
+--train-half-only). Writes udfs/gazetteer/geoparse_model.json.
 Deterministic: fixed folds and seeds.
 """
 
@@ -172,17 +172,27 @@ def evaluate(gaz, model: dict, rows, fuzzy: bool = False) -> dict[str, float]:
     return accuracy(engine, rows)
 
 
-def cross_validate(gaz, rows, C: float, k: int = FOLDS) -> dict[str, float]:
+def cross_validate(gaz, rows, C: float, k: int = FOLDS) -> dict:
     """k-fold accuracy over all labelled rows (fixed folds by row position): each row is
-    predicted by a model fitted without it. Lower variance than the one train/held-out split."""
+    predicted by a model fitted without it. Lower variance than the one train/held-out split.
+    Returns the pooled accuracy per dev file and, per file, each fold's accuracy with their
+    mean and spread (max - min), so the gap between folds is visible."""
     got: list[str | None] = [None] * len(rows)
+    per_fold: dict[str, list[float]] = {}
     for fold in range(k):
         train = [row for i, row in enumerate(rows) if i % k != fold]
         test = [i for i in range(len(rows)) if i % k == fold]
         preds, _ = Engine(gaz, model=fit(gaz, train, C)).parse([rows[i][0] for i in test])
         for i, cc in zip(test, preds["country_code"].to_pylist(), strict=True):
             got[i] = cc
-    return _per_file(rows, got)
+        for f, acc in _per_file([rows[i] for i in test], [got[i] for i in test]).items():
+            per_fold.setdefault(f, []).append(acc)
+    return {
+        "pooled": _per_file(rows, got),
+        "folds": per_fold,
+        "mean": {f: round(float(np.mean(v)), 4) for f, v in per_fold.items()},
+        "spread": {f: round(max(v) - min(v), 4) for f, v in per_fold.items()},
+    }
 
 
 def main() -> None:
@@ -198,13 +208,19 @@ def main() -> None:
     ap.add_argument(
         "--cv", action="store_true", help=f"also print {FOLDS}-fold accuracy over all rows"
     )
+    ap.add_argument(
+        "--index", help="a built gazetteer index file (gazetteer-v*.duckdb) instead of --warehouse"
+    )
     args = ap.parse_args()
-    with geosql.connect(args.warehouse) as con:
-        from geosql import refdata
+    if args.index:
+        gaz = Path(args.index)
+    else:
+        with geosql.connect(args.warehouse) as con:
+            from geosql import refdata
 
-        for _ in refdata.load_defaults(con, only_missing=True):
-            pass
-        gaz = load_gazetteer(con)
+            for _ in refdata.load_defaults(con, only_missing=True):
+                pass
+            gaz = load_gazetteer(con)
     shared = Path(args.shared)
     train, val = load(shared, 1), load(shared, 0)
     # Held-out estimate: fit on the train half, score the other half.
@@ -214,9 +230,9 @@ def main() -> None:
     with_fuzzy = evaluate(gaz, model, val, fuzzy=True)
     print(f"  the same with fuzzy retrieval (stage setting fuzzy=true): {with_fuzzy}")
     if args.cv:
-        print(
-            f"{FOLDS}-fold cross-validated accuracy, all rows: {cross_validate(gaz, train + val, args.C)}"
-        )
+        cv = cross_validate(gaz, train + val, args.C)
+        print(f"{FOLDS}-fold cross-validated accuracy, all rows: {cv['pooled']}")
+        print(f"  per fold: {cv['folds']}; mean {cv['mean']}; spread {cv['spread']}")
     if not args.train_half_only:  # the shipped model learns from every labelled row
         model = fit(gaz, train + val, args.C)
     model.update(
@@ -227,7 +243,7 @@ def main() -> None:
             "heldout_accuracy_of_train_half_fit": estimate,
         }
     )
-    out = ROOT / "udfs" / "geoparse_model.json"
+    out = ROOT / "udfs" / "gazetteer" / "geoparse_model.json"
     out.write_text(json.dumps(model, indent=1) + "\n")
     for name, c in sorted(zip(FEATURES, model["coef"], strict=True), key=lambda t: -abs(t[1]))[:10]:
         print(f"  {name:26s} {c:+.3f}")

@@ -27,9 +27,14 @@ CREATE OR REPLACE TEMP MACRO geo_trigrams(k) AS
                                  lambda j: substring('#' || k || '#', j, 3)));
 
 -- Context from the caption's lists (1-based): start and end offsets, the separator before,
--- previous token, next token (see 10_tokens.sql for the offset arithmetic).
+-- previous token, next token (see 10_tokens.sql for the offset arithmetic). Long texts carry
+-- their token offsets precomputed (x.off), so that a mention's offset is not a sum over every
+-- token before it (quadratic in the text's length).
 CREATE OR REPLACE TEMP MACRO g_offset(x, j) AS
-    (x.pj[j] - 1 + coalesce(list_sum(list_transform(x.toks[1:j - 1], lambda t: length(t))), 0))::BIGINT;
+    CASE WHEN x.off IS NOT NULL THEN x.off[j]
+         ELSE (x.pj[j] - 1
+               + coalesce(list_sum(list_transform(x.toks[1:j - 1], lambda t: length(t))), 0))
+         END::BIGINT;
 
 CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
     's': g_offset(x, i + 1),
@@ -39,3 +44,9 @@ CREATE OR REPLACE TEMP MACRO g_context(x, i, sz) AS {
     'pt': CASE WHEN i > 0 THEN x.toks[i] END, 'pk': CASE WHEN i > 0 THEN x.ks[i] END,
     'nt': x.toks[i + sz + 1], 'nk': x.ks[i + sz + 1]
 };
+
+-- Great-circle distance in km (the warehouse's haversine_km, for the private database).
+CREATE OR REPLACE TEMP MACRO g_km(lat1, lon1, lat2, lon2) AS
+    2 * 6371.0 * asin(sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2)
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)));

@@ -30,8 +30,27 @@ SELECT r, text, toks, pj,
        -- (geo_norm of an ASCII token is lower(); skipping its per-token test saves ~0.05 s)
        CASE WHEN plain THEN list_transform(toks, lambda x: lower(x))
             ELSE list_transform(toks, lambda x: geo_norm(x)) END AS ks,
-       geo_isupper(text) AS all_caps
+       geo_isupper(text) AS all_caps,
+       NULL::BIGINT[] AS off
 FROM t;
+
+-- Texts of more than 64 tokens get their token offsets (character offset of each token, in
+-- token order) computed once, by a running sum (g_offset reads them).
+UPDATE g_text SET off = o.off
+FROM (
+    SELECT r, list(o ORDER BY i) AS off
+    FROM (
+        SELECT r, i, pj - 1 + coalesce(sum(length(tok)) OVER (
+                   PARTITION BY r ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+               0) AS o
+        FROM (SELECT r, generate_subscripts(toks, 1) AS i, unnest(toks) AS tok, unnest(pj) AS pj
+              FROM g_text WHERE len(toks) > 64)
+    )
+    GROUP BY r
+) o
+WHERE g_text.r = o.r;
+
+CREATE OR REPLACE TEMP TABLE g_longtext AS SELECT r FROM g_text WHERE off IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE g_tok AS
 SELECT r, generate_subscripts(toks, 1) - 1 AS i, unnest(toks) AS tok, unnest(ks) AS k,

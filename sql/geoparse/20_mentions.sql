@@ -18,6 +18,19 @@ WITH p AS MATERIALIZED (
 ), m AS (
     SELECT p.r, p.i, p.tok, range(2, least(p.span, len(x.ks) - p.i) + 1) AS sizes, x.ks
     FROM p JOIN g_text x USING (r)
+    WHERE x.off IS NULL
+), lw AS (
+    -- Long texts: the n-grams from the tokens themselves (a row per word of each n-gram),
+    -- not from a copy of the text's token list per starting token.
+    SELECT p.r, p.i, p.tok, p.d + 1 AS z, t.k
+    FROM (SELECT *, unnest(range(0, span)) AS d FROM p SEMI JOIN g_longtext USING (r)) p
+    JOIN g_tok t ON t.r = p.r AND t.i = p.i + p.d
+), ln AS (
+    SELECT r, i, tok, z,
+           string_agg(k, ' ' ORDER BY z) OVER (
+               PARTITION BY r, i ORDER BY z ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS key
+    FROM lw
 ), g AS (
     SELECT r, i, 1 AS sz, k AS key, tok FROM g_tok
     UNION ALL
@@ -25,6 +38,8 @@ WITH p AS MATERIALIZED (
            unnest(list_transform(sizes, lambda z: array_to_string(ks[i + 1:i + z], ' '))) AS key,
            tok
     FROM m
+    UNION ALL
+    SELECT r, i, z AS sz, key, tok FROM ln WHERE z >= 2
 )
 SELECT g.r, g.i, max(g.sz) AS sz, arg_max(g.key, g.sz) AS key, arg_max(n.vague, g.sz) AS vague
 FROM g
@@ -33,15 +48,22 @@ JOIN (SELECT * FROM g_names SEMI JOIN (SELECT DISTINCT key FROM g) d USING (key)
 WHERE NOT (n.pronoun AND g.sz = 1 AND NOT geo_isupper(g.tok))
 GROUP BY g.r, g.i;
 
--- Left to right without overlaps: a match inside an earlier multi-word match is dropped.
+-- Left to right without overlaps: a match inside an earlier multi-word match is dropped. A long
+-- text (one with token offsets, 10_tokens.sql) keeps its first g_max_mentions() mentions, so a
+-- huge text costs what its first mentions cost (each mention reads its text's lists).
 CREATE OR REPLACE TEMP TABLE g_ment AS
-WITH c AS (
+WITH c0 AS (
     SELECT * FROM g_long c
     WHERE NOT c.vague
       AND NOT EXISTS (
           SELECT 1 FROM g_long m
           WHERE m.sz > 1 AND m.r = c.r AND m.i < c.i AND c.i <= m.i + m.sz - 1
       )
+), c AS (
+    SELECT * FROM c0 ANTI JOIN g_longtext USING (r)
+    UNION ALL
+    SELECT * FROM c0 SEMI JOIN g_longtext USING (r)
+    QUALIFY row_number() OVER (PARTITION BY r ORDER BY i) <= g_max_mentions()
 ), x AS (
     SELECT c.r, c.i, c.sz, c.key, x.text, unnest(g_context(x, c.i, c.sz))
     FROM c JOIN g_text x USING (r)
@@ -52,12 +74,19 @@ SELECT r * 4294967296 + s AS mid, r, i, sz, key, s, e, substring(text, s + 1, e 
 FROM x;
 
 INSERT INTO g_ment BY NAME
-WITH t AS (
-    SELECT t.r, t.i, t.tok, x.text, cd.us, cd.ca, cd.au, x.all_caps, unnest(g_context(x, t.i, 1))
+WITH t0 AS (
+    SELECT t.r, t.i, t.tok, cd.us, cd.ca, cd.au
     FROM g_tok t
     JOIN g_codes cd ON cd.code = t.tok
-    JOIN g_text x USING (r)
     WHERE t.i >= 1
+), t1 AS (
+    SELECT * FROM t0 ANTI JOIN g_longtext USING (r)
+    UNION ALL
+    SELECT * FROM t0 SEMI JOIN g_longtext USING (r)
+    QUALIFY row_number() OVER (PARTITION BY r ORDER BY i) <= g_max_mentions()
+), t AS (
+    SELECT t.*, x.text, x.all_caps, unnest(g_context(x, t.i, 1))
+    FROM t1 t JOIN g_text x USING (r)
 ), c AS (
     SELECT t.*,
            contains(sep, ',') AS comma,

@@ -16,8 +16,9 @@ WHERE p.src = 'cjk'
 -- A postcode's token position i from the token offsets, then its context like any mention.
 INSERT INTO g_ment BY NAME
 WITH pidx AS (
-    SELECT p.*, x.text, x.toks, x.ks, x.pj,
-           list_position(list_transform(range(1, len(x.toks) + 1), lambda j: g_offset(x, j)),
+    SELECT p.*, x.text, x.toks, x.ks, x.pj, x.off,
+           list_position(coalesce(x.off, list_transform(range(1, len(x.toks) + 1),
+                                                        lambda j: g_offset(x, j))),
                          p.s) - 1 AS i,
            len(string_split(p.key, ' ')) AS sz
     FROM g_special p JOIN g_text x USING (r)

@@ -34,7 +34,9 @@ SELECT k.*,
        first_tok OR coalesce(regexp_matches(sep, '[.!?:|-][ \t\r\n]*$'), false) AS sent_start,
        coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'prep')
                 AND NOT contains(sep, ','), false) AS prep,
-       coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type
+       coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type,
+       coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'product'), false)
+           AS next_product
 FROM k;
 
 -- Candidates: a view, so that g_feat0 reads the join once instead of a wide copy.
@@ -49,12 +51,15 @@ FROM g_ctx m JOIN g_country c ON c.cc = m.code_cc
 WHERE m.src IN ('code', 'postcode');
 
 CREATE OR REPLACE TEMP VIEW g_feat0 AS
-SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.mtext, d.s, d.e,
+SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, d.s, d.e,
        d.f_country,
        (d.country_z43 AND NOT d.cap_mixed AND NOT geo_isupper(d.mtext))::DOUBLE
            AS f_country_common_word,
-       d.f_demonym, d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
-       d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_zipf,
+       d.f_demonym, (d.f_demonym > 0 AND d.next_product)::DOUBLE AS f_demonym_product,
+       d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
+       d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_prominence,
+       d.f_feature, d.f_feature_prominence, d.f_feature_zipf,
+       d.f_city_zipf,
        d.f_city_common_word,
        (d.city_z3 AND NOT d.cap_mixed)::DOUBLE AS f_city_common_uncapitalised,
        d.f_city_excess_zipf, d.f_city_pop_500k, d.f_city_zipf_500k, d.f_city_dict_word,

@@ -1,0 +1,136 @@
+"""The geoparse stage's v2 contract and bounded work: long texts, huge texts, many postcodes."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import geosql
+from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer.lexicon import COUNTRY_TERMS, PREPOSITIONS, VAGUE
+from udfs.gazetteer.stage import INPUTS, STAGE, _slices, open_engine, prepare, process
+
+CAPTION = "Hiking near Banff, Alberta with friends from Paris, France."
+FILLER = "The weather was fine and we walked for hours along the quiet trail. "
+
+
+@pytest.fixture(scope="module")
+def engine(ref_wh_master) -> Engine:
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        return Engine(load_gazetteer(con))
+
+
+def _config(**kw) -> dict:
+    return {**STAGE.defaults, **kw}
+
+
+def test_lexicons_are_data_files() -> None:
+    assert "latin america" in VAGUE and "in" in PREPOSITIONS
+    assert "£" in COUNTRY_TERMS["GB"] and "bhk" in COUNTRY_TERMS["IN"]
+
+
+def test_long_article_is_one_row(engine: Engine) -> None:
+    """A 5,000-character article (the long-text path: token offsets precomputed) finds the
+    same mentions at the same offsets as the caption alone, and those far into the text."""
+    alone = [(m["mention"], m["start_pos"]) for m in engine.parse_one(CAPTION)["mentions"]]
+    text = CAPTION + " " + FILLER * 75 + "Later we drove to Calgary."
+    assert len(text) > 5000
+    r = engine.parse_one(text)
+    got = [(m["mention"], m["start_pos"]) for m in r["mentions"]]
+    assert got[: len(alone)] == alone
+    assert ("Calgary", text.index("Calgary")) in got
+    assert all(text[m["start_pos"] : m["end_pos"]] == m["mention"] for m in r["mentions"])
+    assert r["country_code"] == "CA"
+
+
+def test_mentions_per_text_are_capped(ref_wh_master) -> None:
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        e = Engine(load_gazetteer(con), max_mentions=10)
+    text = "Paris, France. " * 40
+    r = e.parse_one(text)
+    assert len(r["mentions"]) == 10 and r["country_code"] == "FR"
+    assert max(m["start_pos"] for m in r["mentions"]) < text.index("Paris", 100)
+
+
+def test_many_postcodes_stay_bounded(engine: Engine) -> None:
+    text = " ".join(f"Flat {i}, N{i % 9 + 1} {i % 9}TB" for i in range(2000))
+    r = engine.parse_one(text)
+    assert r["country_code"] == "GB"
+    assert 0 < len(r["mentions"]) <= engine.max_mentions
+    assert all(text[m["start_pos"] : m["end_pos"]] == m["mention"] for m in r["mentions"])
+
+
+def test_huge_text_is_a_row_error(engine: Engine) -> None:
+    batch = pa.table(
+        {
+            "caption_id": ["big", "ok", "none"],
+            "text": ["Paris " * 200_000, "Street food in Hanoi, Vietnam", None],
+        }
+    )
+    res = process(engine, batch, _config())
+    assert [e[0] for e in res.errors] == ["big"] and res.errors[0][1] == "TextTooLong"
+    preds = res.outputs["geo_predictions"].to_pylist()
+    assert [(p["caption_id"], p["country_code"]) for p in preds] == [("ok", "VN"), ("none", None)]
+    assert set(res.outputs["geo_mentions"]["caption_id"].to_pylist()) == {"ok"}
+
+
+def test_slices_bound_characters_per_call(engine: Engine) -> None:
+    assert _slices([5, 5, 5, 20, 1], 10) == [(0, 2), (2, 3), (3, 4), (4, 5)]
+    texts = ["Paris, France", "a red car", "Tokyo, Japan", None, "Nairobi, Kenya"]
+    batch = pa.table({"caption_id": [str(i) for i in range(5)], "text": texts})
+    whole = process(engine, batch, _config())
+    from udfs.gazetteer.stage import parse_bounded
+
+    p, m, _ = parse_bounded(engine, pa.array(texts), slice_chars=12)
+    assert p["country_code"].to_pylist() == ["FR", None, "JP", None, "KE"]
+    assert m["r"].to_pylist() == [
+        int(c) for c in whole.outputs["geo_mentions"]["caption_id"].to_pylist()
+    ]
+
+
+def test_prepare_gives_a_picklable_spec_and_open_builds_the_engine(ref_wh: Path) -> None:
+    with geosql.connect(ref_wh) as con:
+        spec = prepare(con, _config())
+    spec = pickle.loads(pickle.dumps(spec))
+    e = open_engine(spec, _config(threshold=0.6))
+    assert e.threshold == 0.6 and e.parse_one("Tokyo, Japan")["country_code"] == "JP"
+    with geosql.connect(ref_wh) as con, pytest.raises(geosql.errors.GeosqlError):
+        prepare(con, _config(source="subtitles"))
+
+
+def test_inputs_follow_the_source_setting(ref_wh: Path) -> None:
+    from geosql.db import literal
+
+    with geosql.connect(ref_wh) as con:
+        con.execute("INSERT INTO captions (caption_id, dataset, text) VALUES ('c1', 'd', 'Lyon')")
+        q = INPUTS.format(source=literal("captions"))
+        assert con.sql(q).fetchall() == [("c1", "Lyon")]
+        # The translations view belongs to the multilingual stage; a stand-in here.
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW current_translations AS"
+            " SELECT 'c1' AS caption_id, 'Lyon, France' AS text_en"
+        )
+        q = INPUTS.format(source=literal("translations"))
+        assert con.sql(q).fetchall() == [("c1", "Lyon, France")]
+
+
+def test_every_mention_has_coordinates(engine: Engine) -> None:
+    for text in ["Flag of Kenya", "Ranch in Texas", "Judge from the Emmet County office"]:
+        ments = engine.parse_one(text)["mentions"]
+        assert ments and all(m["lat"] is not None and m["lon"] is not None for m in ments), text
+
+
+@pytest.mark.parametrize(
+    ("text", "lat"),
+    [
+        ("Flooding in Alexandria, Rapides Parish, closed the schools", 31.3),
+        ("Flooding in Alexandria, Louisiana closed the schools", 31.3),
+        ("Flooding in Alexandria, Virginia closed the schools", 38.8),
+    ],
+)
+def test_co_mentions_pick_the_town(engine: Engine, text: str, lat: float) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == "Alexandria")
+    assert m["country_code"] == "US" and abs(m["lat"] - lat) < 0.5, m

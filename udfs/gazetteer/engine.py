@@ -1,0 +1,264 @@
+"""The offline geoparser's engine: texts -> predictions and mentions, set-based SQL in a
+private in-memory DuckDB (steps in sql/geoparse/*.sql)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from udfs.gazetteer.features import CAPTION_FEATURES, FEATURES, PRIOR_FEATURES
+from udfs.gazetteer.index import _materialize, _private_db
+from udfs.gazetteer.lexicon import CJK, CJK_RE2, POSTCODES, SPECIAL_RE2
+from udfs.gazetteer.model import load_model
+
+MAX_MENTIONS = 256  # per text: the first ones are kept (bounds the work on a huge text)
+MIN_MENTION_SCORE = 0.05  # weaker mentions are noise ("The", "Ring") and are not stored
+
+
+# UTF-8 read as cp1252/latin-1: "Ã©" for é, "Â " for a no-break space, "â€™" for ’.
+_MOJIBAKE = r"Ã[\x{80}-\x{BF}\x{152}-\x{192}\x{2C6}-\x{2DC}\x{2013}-\x{2122}]|Â[\x{80}-\x{BF}]|â€"
+
+
+def _fix_mojibake(texts: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
+    # Mojibake is never ASCII: the regex reads only the other rows (most are ASCII).
+    other = pc.indices_nonzero(pc.invert(pc.fill_null(pc.string_is_ascii(texts), True)))
+    hit = pc.match_substring_regex(texts.take(other), _MOJIBAKE)
+    rows = pc.filter(other, pc.fill_null(hit, False))
+    if not len(rows):
+        return texts
+    import ftfy
+
+    # Only the flagged rows go through Python.
+    fixed = [ftfy.fix_text(t) for t in texts.take(rows).to_pylist()]
+    bad = pc.is_in(pa.arange(0, len(texts)), value_set=rows)
+    return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
+
+
+# Steps that run only when they can add mentions (see Engine.features).
+FUZZY_STEP, SPECIAL_STEP, FEATURES_STEP = "25_fuzzy.sql", "26_special.sql", "30_features.sql"
+# What the decision (40_captions.sql, mentions) reads of each scored candidate.
+_SCORED = (
+    "r, mid, cc, gid, lat, lon, a1, mtext, s, e, f_country, f_us_state, f_admin1, f_abbreviation,"
+    " f_city"
+)
+
+
+class Engine:
+    """The offline geoparser: texts -> predictions and mentions, set-based in a private DuckDB.
+
+    Steps live in sql/geoparse/*.sql (tokens, mentions, features, caption features); Python
+    only finds postcodes and CJK names (few rows) and holds the trained weights.
+    """
+
+    def __init__(
+        self,
+        gazetteer: dict[str, pa.Table] | Path,
+        model: dict | None = None,
+        threshold: float | None = None,
+        fuzzy: bool = False,
+        max_mentions: int = MAX_MENTIONS,
+    ):
+        """`fuzzy`: also look up unmatched capitalised words by trigram similarity (off by
+        default: on the dev sets it changes about one answer in 600 and costs ~20% speed).
+        `max_mentions`: mentions kept per text (the first ones), bounding the work per row."""
+        from geosql.paths import sql_dir
+
+        self.model = model if model is not None else load_model()
+        self.threshold = self.model["threshold"] if threshold is None else threshold
+        self.db = _private_db()
+        if isinstance(gazetteer, dict):
+            _materialize(self.db, gazetteer)
+        else:  # the cached index, read in place
+            p = str(gazetteer).replace("'", "''")
+            self.db.execute(
+                f"ATTACH '{p}' AS gz (READ_ONLY); SET search_path = 'memory.main,gz.main'"
+            )
+        self.fuzzy = fuzzy
+        self.max_mentions = int(max_mentions)
+        self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_max_mentions() AS {self.max_mentions}")
+        self.set_prior(self.model)
+        self.db.execute(
+            "CREATE TABLE g_special (r BIGINT, s BIGINT, e BIGINT, key VARCHAR, src VARCHAR,"
+            " cc VARCHAR, score DOUBLE)"
+        )
+        self._steps = {
+            f: (sql_dir() / "geoparse" / f).read_text(encoding="utf-8")
+            for f in (
+                "10_tokens.sql",
+                "20_mentions.sql",
+                FUZZY_STEP,
+                SPECIAL_STEP,
+                FEATURES_STEP,
+            )
+        }
+        self._captions = (sql_dir() / "geoparse" / "40_captions.sql").read_text(encoding="utf-8")
+        self._places = (sql_dir() / "geoparse" / "50_places.sql").read_text(encoding="utf-8")
+        self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_min_score() AS {MIN_MENTION_SCORE!r}")
+        self._automaton = None
+
+    def set_prior(self, model: dict) -> None:
+        """The first pass that weighs support (macro g_prior over a g_feat0 row): the model's
+        prior_coef/prior_intercept, or 1.0 (support as plain counts) when it has none."""
+        if model.get("prior_coef"):
+            z = " + ".join(
+                f"{c!r} * x.f_{f}" for c, f in zip(model["prior_coef"], PRIOR_FEATURES, strict=True)
+            )
+            expr = f"1 / (1 + exp(-({model['prior_intercept']!r} + {z})))"
+        else:
+            expr = "1.0::DOUBLE"
+        self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_prior(x) AS {expr}")
+
+    # -- steps
+    def features(self, texts: list[str | None] | pa.Array | pa.ChunkedArray) -> None:
+        """Run extract/retrieve/features over `texts`; the view g_feat has one row per
+        candidate (computed when read)."""
+        if isinstance(texts, pa.ChunkedArray):
+            arr = texts.combine_chunks()
+        else:
+            arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+        arr = _fix_mojibake(arr)
+        self.db.register("_in", pa.table({"r": pa.arange(0, len(arr)), "text": arr}))
+        self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
+        self.db.unregister("_in")
+        n_special = self._special(arr)
+        for name, step in self._steps.items():
+            # Optional steps run only when they can add mentions: fuzzy lookups when asked
+            # for, postcodes/CJK names when the text has any (most batches have none).
+            if (name == FUZZY_STEP and not self.fuzzy) or (name == SPECIAL_STEP and not n_special):
+                continue
+            if name == FEATURES_STEP:
+                self._cap_mentions()
+            self.db.execute(step)
+
+    def _cap_mentions(self) -> None:
+        """Keep at most `max_mentions` mentions per text (the first ones): a long text's
+        cost stays bounded (checked cheaply first: most batches are far below)."""
+        m = self.max_mentions
+        if self.db.sql(
+            f"SELECT count(*) FROM (SELECT r FROM g_ment GROUP BY r HAVING count(*) > {m})"
+        ).fetchall()[0][0]:
+            self.db.execute(
+                "DELETE FROM g_ment WHERE mid IN (SELECT mid FROM g_ment QUALIFY"
+                f" row_number() OVER (PARTITION BY r ORDER BY mid) > {m})"
+            )
+
+    def feature_table(self) -> pa.Table:
+        """g_feat in (r, mid, cc) order: what `score(p)` expects its `p` aligned to."""
+        return self.db.sql("SELECT * FROM g_feat ORDER BY r, mid, cc").to_arrow_table()
+
+    def _special(self, arr: pa.Array) -> int:
+        """Postcodes (UK, Canada, Australia) and CJK names into g_special (Python regexes and an
+        Aho-Corasick automaton, run only on the rows that can have them); returns how many."""
+        import pyarrow.compute as pc
+
+        rows: list[tuple] = []
+        # One RE2 pass finds the few rows that can have either; Python reads only those.
+        hit = pc.match_substring_regex(arr, SPECIAL_RE2)
+        auto = None
+        for r in pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist():
+            text = arr[r].as_py()
+            first = len(rows)
+            for cc, rx in POSTCODES:
+                for mt in rx.finditer(text):
+                    key = " ".join(mt.group().lower().split()) + "#abbr"
+                    rows.append((r, mt.start(), mt.end(), key, "postcode", cc, 2.0))
+            if CJK.search(text):
+                auto = auto or self.cjk_automaton()
+                for end, key in auto.iter_long(text.lower()):
+                    rows.append((r, end - len(key) + 1, end + 1, key, "cjk", None, None))
+            if len(rows) - first > self.max_mentions:  # the first ones, in text order
+                rows[first:] = sorted(rows[first:], key=lambda x: x[1])[: self.max_mentions]
+        self.db.execute("DELETE FROM g_special")
+        if rows:  # one Arrow insert (executemany costs ~1 ms a row)
+            cols = list(zip(*rows, strict=True))
+            types = [pa.int64()] * 3 + [pa.string()] * 3 + [pa.float64()]
+            names = ["r", "s", "e", "key", "src", "cc", "score"]
+            t = pa.table([pa.array(c, ty) for c, ty in zip(cols, types, strict=True)], names)
+            self.db.register("_sp", t)
+            self.db.execute("INSERT INTO g_special SELECT * FROM _sp")
+            self.db.unregister("_sp")
+        return len(rows)
+
+    def cjk_automaton(self):
+        if self._automaton is None:
+            import ahocorasick
+
+            a = ahocorasick.Automaton()
+            for (k,) in self.db.sql(
+                "SELECT key FROM g_names WHERE NOT vague AND regexp_matches(key, ?)",
+                params=[CJK_RE2],
+            ).fetchall():
+                a.add_word(k, k)
+            a.make_automaton()
+            self._automaton = a
+        return self._automaton
+
+    def score(self, p: pa.Array | None = None) -> None:
+        """g_scored: the columns the decision reads from g_feat (a view, computed here) plus
+        each candidate's probability, from the model or given `p` aligned to
+        `feature_table()` (the training script's out-of-fold scores)."""
+        if p is None:
+            w, b = self.model["coef"], self.model["intercept"]
+            logit = " + ".join(f"{c!r} * f_{f}" for c, f in zip(w, FEATURES, strict=True))
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP TABLE g_scored AS SELECT {_SCORED},"
+                f" 1 / (1 + exp(-({b!r} + {logit}))) AS p FROM g_feat"
+            )
+            return
+        self.db.register("_p", pa.table({"n": pa.array(range(1, len(p) + 1)), "p": p}))
+        self.db.execute(
+            "CREATE OR REPLACE TEMP TABLE g_scored AS SELECT f.* EXCLUDE (n), _p.p FROM"
+            f" (SELECT {_SCORED}, row_number() OVER (ORDER BY r, mid, cc) AS n FROM g_feat) f"
+            " JOIN _p USING (n)"
+        )
+        self.db.unregister("_p")
+
+    def caption_features(self) -> pa.Table:
+        """Second-stage inputs per caption with a candidate (from g_scored)."""
+        self.db.execute(self._captions)
+        return self.db.sql("SELECT * FROM g_capfeat ORDER BY r").to_arrow_table()
+
+    def decide(self, threshold: float | None = None) -> tuple[pa.Table, pa.Table]:
+        """(predictions r/country_code/confidence/mention, mentions) from g_scored."""
+        t = self.threshold if threshold is None else threshold
+        self.db.execute(self._captions)
+        if self.model.get("caption_coef"):
+            cw, cb = self.model["caption_coef"], self.model["caption_intercept"]
+            z = " + ".join(f"{c!r} * {f}" for c, f in zip(cw, CAPTION_FEATURES, strict=True))
+            located = f"1 / (1 + exp(-({cb!r} + {z})))"
+        else:
+            located = "p_top"
+        preds = self.db.sql(
+            f"""
+            WITH d AS (SELECT r, cc, mention, {located} AS lp FROM g_capfeat)
+            SELECT i.r,
+                   CASE WHEN d.lp >= {t!r} THEN d.cc END AS country_code,
+                   round(CASE WHEN d.lp IS NULL THEN 1.0 WHEN d.lp >= {t!r} THEN d.lp
+                              ELSE 1 - d.lp END, 4) AS confidence,
+                   d.mention
+            FROM g_input i LEFT JOIN d USING (r)
+            ORDER BY i.r
+            """
+        ).to_arrow_table()
+        self.db.execute(self._places)
+        ments = self.db.sql(
+            "SELECT r, mention, start_pos, end_pos, geonameid, country_code, lat, lon, score"
+            " FROM g_out ORDER BY mid"
+        ).to_arrow_table()
+        return preds, ments
+
+    def parse(self, texts: list[str | None] | pa.Array) -> tuple[pa.Table, pa.Table]:
+        self.features(texts)
+        self.score()
+        return self.decide()
+
+    def parse_one(self, text: str | None) -> dict:
+        """{country_code, confidence, mention, mentions} for one text (tests, the REPL)."""
+        preds, ments = self.parse([text])
+        out = preds.to_pylist()[0]
+        out.pop("r")
+        out["mentions"] = [{k: v for k, v in m.items() if k != "r"} for m in ments.to_pylist()]
+        return out

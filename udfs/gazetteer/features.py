@@ -1,0 +1,133 @@
+"""The scoring models' features: their names, order and sources, and the word statistics
+(wordfreq Zipf frequency, dictionary headwords) the name-only features are computed from."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from udfs.gazetteer.lexicon import CJK
+
+
+@lru_cache(maxsize=1)
+def english_frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Lower-case headwords of Webster's Second International (web2, in the english-words
+    package): everyday words, without the proper nouns that wordfreq also counts, so "sale",
+    "reading" and "mobile" are words while "london", "rome" and "honolulu" are not."""
+    from geosql.countries import package_file
+
+    text = package_file("english_words", "web2.txt").read_text("utf-8")
+    return frozenset(w for w in text.split() if w[:1].islower())
+
+
+def content_words(key: str) -> list[str]:
+    """The words of a name key, articles and "of" aside ("the gap" -> ["gap"])."""
+    return [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
+
+
+def dict_word(key: str) -> bool:
+    """Every content word of `key` is an everyday English word."""
+    words, d = content_words(key), dictionary_words()
+    return bool(words) and all(w in d for w in words)
+
+
+@lru_cache(maxsize=200_000)
+def zipf(key: str) -> float:
+    """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the').
+
+    Plain words are a dictionary lookup (the same value as wordfreq.zipf_frequency, ~20x
+    faster); phrases and other scripts go through wordfreq's tokenizer.
+    """
+    if key.isascii() and key.isalpha():
+        f = english_frequencies().get(key, 0.0)
+        return round(math.log10(f) + 9, 2) if f > 0 else 0.0
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(key, "en")
+
+
+def common_word(key: str, level: float) -> bool:
+    """zipf(key) >= level, skipping wordfreq for phrases with a rarer word (a phrase is never
+    more frequent than its rarest word)."""
+    if CJK.search(key):
+        return False
+    if " " in key and any(w.isascii() and w.isalpha() and zipf(w) < level for w in key.split(" ")):
+        return False
+    return zipf(key) >= level
+
+
+# The stage-1 features, in model order, and where each comes from: "name" features depend on
+# the name alone and are precomputed in the index; "context" ones read the mention in its
+# caption (sql/geoparse/30_features.sql).
+FEATURE_SOURCES = {
+    "country": "name",
+    "country_common_word": "context",
+    "demonym": "name",
+    "demonym_product": "context",
+    "us_state": "name",
+    "admin1": "name",
+    "admin1_common_word": "name",
+    "city": "name",
+    "city_log_pop": "name",
+    "city_pop_100k": "name",
+    "city_pop_1m": "name",
+    "city_capital": "name",
+    "city_prominence": "name",
+    "feature": "name",
+    "feature_prominence": "name",
+    "feature_zipf": "name",
+    "city_zipf": "name",
+    "city_common_word": "name",
+    "city_common_uncapitalised": "context",
+    "city_excess_zipf": "name",
+    "city_pop_500k": "name",
+    "city_zipf_500k": "name",
+    "city_dict_word": "name",
+    "city_dict_zipf": "name",
+    "multi_all_common": "name",
+    "abbreviation": "context",
+    "n_tokens": "name",
+    "short": "name",
+    "cap_in_mixed": "context",
+    "lower_in_mixed": "context",
+    "sentence_start": "context",
+    "preposition": "context",
+    "place_cue": "context",
+    "adjacent_capital": "context",
+    "next_is_place_type": "context",
+    "cue_country": "context",
+    "supported_by_division": "context",
+    "supported_by_mentions": "context",
+    "one_over_n_countries": "name",
+    "most_populous": "name",
+    "non_latin": "name",
+    "fuzzy": "context",
+    "fuzzy_gap": "context",
+}
+FEATURES = list(FEATURE_SOURCES)
+# The first pass (g_prior) sees every feature but the support from other mentions, which it
+# weighs.
+SUPPORT_FEATURES = ["supported_by_division", "supported_by_mentions"]
+PRIOR_FEATURES = [f for f in FEATURES if f not in SUPPORT_FEATURES]
+STATIC_FEATURES = [f for f, src in FEATURE_SOURCES.items() if src == "name"]
+
+
+CAPTION_FEATURES = [
+    "logit_top",
+    "logit_second",
+    "n_countries",
+    "top_is_country",
+    "top_is_division",
+    "top_is_city",
+    "place_cue",
+    "cap_info",
+    "log_words",
+    "sentence",
+]

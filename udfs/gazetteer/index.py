@@ -1,0 +1,463 @@
+"""The geoparser's name index: built from the warehouse's places/place_names/countries tables
+once per warehouse and cached as a small DuckDB file beside it (attached read-only at run time)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+
+from udfs.gazetteer.features import (
+    STATIC_FEATURES,
+    common_word,
+    content_words,
+    dict_word,
+    english_frequencies,
+    zipf,
+)
+from udfs.gazetteer.lexicon import (
+    ADMIN1,
+    AU_STATES,
+    CA_PROVINCES,
+    CITY,
+    CJK,
+    COUNTRY,
+    COUNTRY_TERMS,
+    DEMONYM,
+    FEATURE,
+    MAX_NGRAM,
+    PLACE_CUES,
+    PLACE_TYPES,
+    PREPOSITIONS,
+    PRODUCT_NOUNS,
+    US_STATES,
+    US_STATES_AP,
+    VAGUE,
+)
+
+GAZETTEER_VERSION = "21"
+PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
+FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
+# GeoNames feature classes read as natural features and landmarks (when the full dump is
+# loaded): H water, L parks and areas, S spots and buildings, T terrain, U undersea, V forest;
+# N is Natural Earth's.
+FEATURE_CLASSES = {"H", "L", "S", "T", "U", "V", "N"}
+
+
+def _rank(kind: int, pop: int) -> tuple[float, int]:
+    """Which place of a country answers a name: the country, a big city, a division, a town."""
+    return (1.5 if kind == CITY and pop >= 100_000 else kind, -pop)
+
+
+def _name_rows(con) -> pa.Table:
+    """Every (name, place) with the place's point and prominence. Places without coordinates
+    get a representative point: a country the median of the 1-degree cells its towns occupy
+    (near the middle of its inhabited area, unmoved by dense regions or far islands), a
+    division without one the same over its own towns. `prominence` is Natural Earth's
+    cartographic rank of the place (udfs/gazetteer/data), 0 when it is not on the map."""
+    ne = str(PLACES_NE).replace("'", "''")
+    nef = str(FEATURES_NE).replace("'", "''")
+    return con.sql(
+        f"""
+        WITH cells AS (
+            SELECT DISTINCT country_code, admin1_code, round(lat) AS la, round(lon) AS lo
+            FROM places WHERE feature_class = 'P' AND lat IS NOT NULL
+        ), cpt AS (
+            SELECT country_code, median(la) AS lat, median(lo) AS lon FROM cells GROUP BY 1
+        ), apt AS (
+            SELECT country_code, admin1_code, median(la) AS lat, median(lo) AS lon
+            FROM cells GROUP BY 1, 2
+        ), ne AS (
+            SELECT geonameid, max(greatest(0, 10 - scalerank) / 10) AS prominence
+            FROM read_csv('{ne}') GROUP BY 1
+        )
+        SELECT n.name, p.geonameid, p.country_code, p.feature_code,
+               coalesce(p.population, 0) AS population,
+               coalesce(p.lat, CASE WHEN p.feature_code LIKE 'PCL%' THEN c.lat ELSE a.lat END)
+                   AS lat,
+               coalesce(p.lon, CASE WHEN p.feature_code LIKE 'PCL%' THEN c.lon ELSE a.lon END)
+                   AS lon,
+               n.lang, p.admin1_code AS a1, coalesce(ne.prominence, 0.0) AS prominence,
+               p.feature_class
+        FROM place_names n JOIN places p USING (geonameid)
+        LEFT JOIN cpt c ON c.country_code = p.country_code
+        LEFT JOIN apt a ON a.country_code = p.country_code AND a.admin1_code = p.admin1_code
+        LEFT JOIN ne ON ne.geonameid = p.geonameid
+        WHERE p.country_code IS NOT NULL AND p.feature_code <> 'CONT'
+        UNION ALL
+        -- Natural Earth's named features of one country, with ids of their own (negative,
+        -- below any countrystatecity id): lakes, parks, islands, peaks...
+        SELECT name, -2000000 - row_number() OVER (ORDER BY name, kind, country_code),
+               country_code, 'NE:' || kind, 0, lat, lon, 'naturalearth', NULL,
+               greatest(0, 10 - scalerank) / 10, 'N'
+        FROM read_csv('{nef}')
+        WHERE use = 'feature' AND country_code IS NOT NULL
+        ORDER BY 2, 1  -- deterministic candidate numbering and tie-breaks
+        """
+    ).to_arrow_table()
+
+
+def country_points() -> dict[str, tuple[float, float]]:
+    """ISO2 -> the (lat, lon) atlases and encyclopedias give a country (the countryinfo
+    package's `latlng`, whole degrees near the middle of the country); {} without it."""
+    from geosql.countries import countryinfo_records
+
+    out = {}
+    for info in countryinfo_records():
+        cc, ll = (info.get("ISO") or {}).get("alpha2"), info.get("latlng")
+        if isinstance(cc, str) and ll and len(ll) == 2:
+            out[cc] = (float(ll[0]), float(ll[1]))
+    return out
+
+
+def _spanning_features(db) -> set[str]:
+    """Keys of Natural Earth features that span borders (or lie far from any town): no
+    evidence of a country, so they consume their words like vague regions ("Gulf of Mexico")."""
+    nef = str(FEATURES_NE).replace("'", "''")
+    q = f"SELECT DISTINCT geo_key(name) FROM read_csv('{nef}') WHERE use = 'vague'"
+    return {k for (k,) in db.sql(q).fetchall() if k}
+
+
+def build_gazetteer(con) -> dict[str, pa.Table]:
+    """The geoparser's index from the warehouse's places/place_names/countries tables.
+
+    Returns Arrow tables: `g_gaz` (one row per name key and candidate country with the
+    name-only features), `g_names` (every key: vague region? pronoun-like?) and `g_country`
+    (the country place of each code, for state codes and postcodes).
+    """
+    rows = _name_rows(con)
+    db = _private_db()
+    db.register("n", rows)
+    keys = db.sql("SELECT geo_key(name) AS k FROM n").to_arrow_table()["k"].to_pylist()
+    db.register(
+        "cap",
+        con.sql("SELECT iso2, capital FROM countries WHERE capital IS NOT NULL").to_arrow_table(),
+    )
+    capitals = set(db.sql("SELECT iso2, geo_key(capital) FROM cap").fetchall())
+    spanning = _spanning_features(db)
+    db.close()
+    cols = {c: rows[c].to_pylist() for c in rows.column_names}
+    points = country_points()
+    for i, fc in enumerate(cols["feature_code"]):  # a country's point: its usual label point
+        if fc and fc.startswith("PCL") and cols["country_code"][i] in points:
+            cols["lat"][i], cols["lon"][i] = points[cols["country_code"][i]]
+    places: list[tuple] = []  # (country, kind, pop, gid, lat, lon, admin1, prominence)
+    place_idx: dict[tuple[int, int], int] = {}
+    index: dict[str, set[int]] = {}
+    for i, key in enumerate(keys):
+        fc = cols["feature_code"][i] or ""
+        if cols["lang"][i] == "demonym":  # "French", "Hawaiian"
+            k = DEMONYM
+        elif fc.startswith("PCL"):
+            k = COUNTRY
+        elif cols["feature_class"][i] in FEATURE_CLASSES:  # lakes, parks, peaks, hotels...
+            k = FEATURE
+        else:
+            k = ADMIN1 if fc in ("ADM1", "ADM2") else CITY  # a division either way
+        if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
+            continue
+        if cols["lang"][i] == "folded" and common_word(key, 3.0):  # "Ísland" is not "island"
+            continue
+        if CJK.search(key):
+            if len(key) < 2:
+                continue
+        elif len(key) < 3 and k in (CITY, FEATURE):
+            continue
+        g = cols["geonameid"][i]
+        pi = place_idx.get((g, k))
+        if pi is None:
+            pi = place_idx[(g, k)] = len(places)
+            places.append(
+                (
+                    cols["country_code"][i],
+                    k,
+                    int(cols["population"][i] or 0),
+                    g,
+                    cols["lat"][i],
+                    cols["lon"][i],
+                    cols["a1"][i],
+                    cols["prominence"][i],
+                )
+            )
+        index.setdefault(key, set()).add(pi)
+    compact: dict[str, tuple[int, ...]] = {}
+    for key, cands in index.items():
+        # Per key the strongest candidate per (country, kind): enough to decide, much smaller.
+        best: dict[tuple[str, int], int] = {}
+        for c in cands:
+            bk = places[c][:2]
+            if bk not in best or places[c][2] > places[best[bk]][2]:
+                best[bk] = c
+        ordered = sorted(best.values(), key=lambda c: (places[c][1], -places[c][2]))
+        # Everyday words ("ring", "oak", "spring") name many small places: keep those
+        # candidates only for big cities, so they cost nothing on ordinary text.
+        # Phrases of everyday words ("Mountain View") keep towns of 20,000 or more.
+        if any(places[c][1] >= CITY for c in ordered) and common_word(key, 4.5):
+            least = 20_000 if " " in key else 100_000
+            ordered = [c for c in ordered if places[c][1] < CITY or places[c][2] >= least]
+        # Function words ("the", "of", "us") are never places, except a country code written
+        # in capitals ("US", "UK"), which the pronoun flag checks.
+        if common_word(key, 5.5):
+            ordered = [c for c in ordered if places[c][1] == COUNTRY]
+        if ordered:
+            compact[key] = tuple(ordered[:12])
+    # Names written as one word in hashtags, URLs and file names: "capetown", "newyork".
+    for key in [k for k in compact if 1 <= k.count(" ") <= 2 and k.isascii()]:
+        joined = key.replace(" ", "")
+        if len(joined) >= 7 and joined not in compact:
+            compact[joined] = compact[key]
+    gaz: dict[str, list] = {c: [] for c in _GAZ_COLUMNS}
+    for key, cands in compact.items():
+        _add_key_rows(gaz, key, [places[c] for c in cands], capitals)
+    alt = _alternatives(compact, index, places)
+    names = {"key": [], "vague": [], "pronoun": []}
+    for key in compact:
+        names["key"].append(key)
+        names["vague"].append(False)
+        names["pronoun"].append(" " not in key and len(key) <= 3 and zipf(key) >= 5.5)
+    # Vague regions are names with no candidates: the longest match consumes them, so
+    # "Latin America" never falls back to "America".
+    for key in sorted((VAGUE | spanning) - compact.keys()):
+        names["key"].append(key)
+        names["vague"].append(True)
+        names["pronoun"].append(False)
+    country: dict[str, tuple] = {}
+    for p in places:
+        if p[1] == COUNTRY and (p[0] not in country or p[2] > country[p[0]][2]):
+            country[p[0]] = p
+    return {
+        "g_gaz": pa.table(gaz),
+        "g_alt": alt,
+        "g_names": pa.table(names),
+        "g_country": pa.table(
+            {
+                "cc": list(country),
+                "gid": [p[3] for p in country.values()],
+                "lat": [p[4] for p in country.values()],
+                "lon": [p[5] for p in country.values()],
+            }
+        ),
+    }
+
+
+def _alternatives(compact: dict, index: dict, places: list[tuple]) -> pa.Table:
+    """g_alt: for a name with several towns in one country, each of them (the 30 most
+    populous), so that co-mentions can pick the town ("Alexandria" beside "Rapides Parish")."""
+    alt: dict[str, list] = {c: [] for c in ("key", "cc", "gid", "lat", "lon", "a1", "pop")}
+    for key in compact:
+        towns: dict[str, list[tuple]] = {}
+        for c in index.get(key, ()):
+            p = places[c]
+            if p[1] == CITY and p[4] is not None:
+                towns.setdefault(p[0], []).append(p)
+        for cc, ps in towns.items():
+            if len(ps) < 2:
+                continue
+            for p in sorted(ps, key=lambda p: (-p[2], p[3]))[:30]:
+                for col, v in zip(alt, (key, cc, p[3], p[4], p[5], p[6], p[2]), strict=True):
+                    alt[col].append(v)
+    return pa.table(alt)
+
+
+_GAZ_COLUMNS = [
+    "key",
+    "cc",
+    "gid",
+    "lat",
+    "lon",
+    "a1",
+    "n_strong",
+    "country_z43",
+    "city_z3",
+    *(f"f_{f}" for f in STATIC_FEATURES),
+]
+
+
+def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: set) -> None:
+    """One row per candidate country of `key`: its best place and the name-only features."""
+    cjk = bool(CJK.search(key))
+    z = 0.0 if cjk else zipf(key)
+    n_tok = key.count(" ") + 1
+    # Multi-word names made of everyday words: "The Gap", "Iron Mountain", "White Oak".
+    words = content_words(key)
+    all_common = n_tok > 1 and bool(words) and all(zipf(w) >= 3.5 for w in words)
+    dw = not cjk and dict_word(key)
+    by_country: dict[str, tuple] = {}
+    n_strong: dict[str, int] = {}
+    for p in cands:
+        cc, kind, pop = p[0], p[1], p[2]
+        if cc not in by_country or _rank(kind, pop) < _rank(*by_country[cc][1:3]):
+            by_country[cc] = p
+        n_strong[cc] = n_strong.get(cc, 0) + (kind in (COUNTRY, ADMIN1))
+    top_pop = max(p[2] for p in by_country.values())
+    for cc, (_, k, pop, gid, lat, lon, a1, prom) in by_country.items():
+        city = k == CITY
+        lp = math.log10(pop + 1) if city else 0.0
+        f = {
+            "country": k == COUNTRY,
+            "demonym": k == DEMONYM,
+            "us_state": k == ADMIN1 and cc == "US",
+            "admin1": k == ADMIN1 and cc != "US",
+            "admin1_common_word": k == ADMIN1 and z >= 4.0,
+            "city": city,
+            "city_log_pop": lp,
+            "city_pop_100k": city and pop >= 100_000,
+            "city_pop_1m": city and pop >= 1_000_000,
+            "city_capital": city and (cc, key) in capitals,
+            # Natural features and landmarks (Natural Earth; GeoNames H/L/S/T/U/V classes).
+            "feature": k == FEATURE,
+            "feature_prominence": prom if k == FEATURE else 0.0,
+            "feature_zipf": z if k == FEATURE else 0.0,
+            # Fame that is not word frequency: Natural Earth's map rank (0 off the map).
+            "city_prominence": prom if city else 0.0,
+            "city_zipf": z if city else 0.0,
+            "city_common_word": city and z >= 4.0,
+            "city_excess_zipf": max(0.0, z - (lp - 2.0)) if city else 0.0,
+            "city_pop_500k": city and pop >= 500_000,
+            # Big cities are frequent words because they are famous, not because they are words.
+            "city_zipf_500k": z if city and pop >= 500_000 else 0.0,
+            # Everyday words are dictionary headwords; famous names are not ("rome", "boston").
+            "city_dict_word": city and dw,
+            "city_dict_zipf": z if city and dw else 0.0,
+            "multi_all_common": all_common,
+            "n_tokens": min(n_tok, 3) - 1.0,
+            "short": len(key) <= 4,
+            "one_over_n_countries": 1.0 / len(by_country),
+            "most_populous": city and pop >= top_pop,
+            "non_latin": cjk or not key.isascii(),
+        }
+        row = {
+            "key": key,
+            "cc": cc,
+            "gid": gid,
+            "lat": lat,
+            "lon": lon,
+            "a1": a1,
+            "n_strong": n_strong[cc],
+            "country_z43": k == COUNTRY and z >= 4.3,
+            "city_z3": city and z >= 3.0,
+        }
+        for c in _GAZ_COLUMNS:
+            gaz[c].append(row[c] if c in row else float(f[c[2:]]))
+
+
+def _index_path(con, warehouse: str | None) -> Path | None:
+    if not warehouse or warehouse == ":memory:":
+        return None
+    from geosql.paths import models_dir
+
+    n = con.sql(
+        "SELECT (SELECT count(*) FROM places), (SELECT count(*) FROM place_names)"
+    ).fetchall()[0]
+    return models_dir(warehouse) / f"gazetteer-v{GAZETTEER_VERSION}-{n[0]}-{n[1]}.duckdb"
+
+
+def warehouse_path(con) -> str | None:
+    """File path of the database `con` is attached to (None for in-memory)."""
+    rows = con.sql(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def load_gazetteer(con) -> dict[str, pa.Table] | Path:
+    """The gazetteer of this warehouse: a small DuckDB file cached beside it (built on first
+    use, rebuilt when the reference data changes); the tables themselves for in-memory ones."""
+    from geosql.errors import GeosqlError
+
+    if not con.sql("SELECT count(*) FROM places").fetchall()[0][0]:
+        raise GeosqlError("no reference data in this warehouse: run `geosql init` first")
+    path = _index_path(con, warehouse_path(con))
+    if path is not None and path.exists():
+        return path
+    tables = build_gazetteer(con)
+    if path is None:
+        return tables
+    for old in path.parent.glob("gazetteer-*"):
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    db = _private_db(tmp)
+    _materialize(db, tables)
+    db.close()
+    tmp.rename(path)  # atomic: a crash never leaves a half-written index
+    return path
+
+
+def _materialize(db, tables: dict[str, pa.Table]) -> None:
+    """Create the engine's lookup tables (g_gaz, g_names, g_prefix, g_tri, g_country, g_codes,
+    g_words, g_common) in `db`'s current database."""
+    for name, t in {**tables, **_word_tables()}.items():
+        db.register("_t", t)
+        db.execute(f"CREATE TABLE {name} AS FROM _t")
+        db.unregister("_t")
+    db.execute(
+        # Fuzzy retrieval: trigrams of the names of countries, divisions, cities of 15,000+.
+        "CREATE TABLE g_tri AS WITH k AS (SELECT DISTINCT key FROM g_gaz WHERE length(key) >= 5"
+        " AND strlen(key) = length(key) AND NOT contains(key, '#') AND (f_country > 0"
+        " OR f_admin1 > 0 OR f_us_state > 0 OR f_city_log_pop >= log10(15001)))"
+        " SELECT left(key, 1) AS first, unnest(geo_trigrams(key)) AS tri, key,"
+        " len(geo_trigrams(key)) AS n FROM k;"
+        "CREATE TABLE g_prefix AS SELECT array_to_string(string_split(key, ' ')[1:2], ' ')"
+        " AS prefix, max(len(string_split(key, ' '))) AS span FROM g_names"
+        " WHERE contains(key, ' ') GROUP BY 1;"
+        # Code and postcode mentions point at the country itself, with no name features.
+        "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong,"
+        " false AS country_z43, false AS city_z3,"
+        + ", ".join(
+            f"{1.0 if f == 'one_over_n_countries' else 0.0}::DOUBLE AS f_{f}"
+            for f in STATIC_FEATURES
+        )
+        + " FROM g_country c;"
+        "DROP TABLE g_country; ALTER TABLE g_country_full RENAME TO g_country;"
+    )
+
+
+def _private_db(path: Path | None = None):
+    """A DuckDB (in memory by default) with the geoparser's macros; never the warehouse."""
+    import duckdb
+
+    from geosql.paths import sql_dir
+
+    db = duckdb.connect(str(path) if path else ":memory:")
+    db.execute((sql_dir() / "geoparse" / "00_macros.sql").read_text(encoding="utf-8"))
+    return db
+
+
+def _word_tables() -> dict[str, pa.Table]:
+    codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
+    words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
+    words += [(w, "type") for w in PLACE_TYPES] + [(w, "product") for w in sorted(PRODUCT_NOUNS)]
+    cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
+    return {
+        "g_codes": pa.table(
+            {
+                "code": codes,
+                "us": [c in US_STATES or c in US_STATES_AP for c in codes],
+                "ca": [c in CA_PROVINCES for c in codes],
+                "au": [c in AU_STATES for c in codes],
+            }
+        ),
+        "g_words": pa.table({"word": [w for w, _ in words], "kind": [k for _, k in words]}),
+        "g_cues": pa.table(
+            {
+                "k": [t.split(" ")[0] for _, t in cues],
+                "k1": [(t.split(" ") + [None])[1] for _, t in cues],
+                "symbol": [not t[0].isalnum() for _, t in cues],
+                "term": [t for _, t in cues],
+                "cc": [cc for cc, _ in cues],
+            }
+        ),
+        # Everyday English words (Zipf >= 3): never fuzzy-matched to a place name.
+        "g_common": pa.table(
+            {
+                "word": [
+                    w
+                    for w, f in english_frequencies().items()
+                    if f >= 1e-6 and w.isascii() and w.isalpha()
+                ]
+            }
+        ),
+    }
