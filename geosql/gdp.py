@@ -88,7 +88,8 @@ def parse_money(text: object) -> float | None:
         return float(text)
     s = str(text).strip().lower().replace("\u2212", "-")
     m = re.fullmatch(
-        r"[$€£]?\s*(-?[\d.,]+)\s*(trillion|billion|million|thousand)?\s*(us\$|usd)?", s
+        r"[$€£]?\s*(-?[\d.,]+(?:e[+-]?\d+)?)\s*(trillion|billion|million|thousand)?\s*(us\$|usd)?",
+        s,
     )
     if not m:
         return None

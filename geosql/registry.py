@@ -74,6 +74,8 @@ class Stage:
         `stage_current` maps (stage, scope value) to the config key the views read.
     depends_on: stages whose current config key enters this stage's own (an upstream rerun
         with new settings invalidates this stage's results).
+    check(con, config): validates settings before anything runs (raise GeosqlError), even when
+        nothing is pending.
     prepare(con, config) -> spec: runs where the warehouse is (builds indexes, resolves model
         files, reads caches) and returns something picklable.
     open(spec, config) -> state: runs on the worker (loads models once); default: the spec.
@@ -94,6 +96,7 @@ class Stage:
     outputs: tuple[str, ...]
     process: Callable[[Any, pa.Table, dict], BatchResult]
     prepare: Callable[[Any, dict], Any] = _no_prepare
+    check: Callable[[Any, dict], None] | None = None
     open: Callable[[Any, dict], Any] = _open_spec
     close: Callable[[Any], None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)

@@ -44,7 +44,7 @@ def check_where(con: duckdb.DuckDBPyConnection, where: str | None) -> str | None
     if where is None or not where.strip():
         return None
     try:
-        stmts = con.extract_statements(f"SELECT * FROM t WHERE ({where})")
+        stmts = con.extract_statements(f"SELECT * FROM t WHERE (\n{where}\n)")
     except duckdb.Error as e:
         raise GeosqlError(f"--where is not a valid expression: {str(e).splitlines()[0]}") from e
     if len(stmts) != 1 or stmts[0].type != duckdb.StatementType.SELECT:
@@ -99,8 +99,10 @@ def plan(
     """Resolve settings, the config key (upstream included) and the pending-items query."""
     stage = registry.get_stage(name)
     cfg = resolve_config(stage, config)
-    ckey = config_key(stage, cfg, upstream_keys(con, stage, cfg))
     where = check_where(con, where)
+    if stage.check is not None:
+        stage.check(con, cfg)
+    ckey = config_key(stage, cfg, upstream_keys(con, stage, cfg))
     inputs = _fmt(stage.inputs, cfg)
     try:
         cols = [d[0] for d in con.sql(f"SELECT * FROM ({inputs}) LIMIT 0").description]
@@ -213,6 +215,9 @@ def run_stage(
         status, message = "interrupted", "interrupted by user"
         raise
     except Exception as e:
+        if "query interrupted" in str(e).lower():  # Ctrl-C inside a stage's own DuckDB
+            status, message = "interrupted", "interrupted by user"
+            raise KeyboardInterrupt from e
         status, message = "failed", f"{type(e).__name__}: {e}"[:2000]
         raise
     finally:

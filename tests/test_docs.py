@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 from geosql.paths import REPO_ROOT, sql_dir
 from geosql.registry import registry

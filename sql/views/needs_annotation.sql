@@ -1,4 +1,4 @@
--- needs_annotation (a table macro: a view with parameters): which (topic, country) pairs should
+-- needs_annotation: (a table macro, a view with parameters) which (topic, country) pairs should
 -- the annotation budget go to? Pairs poorly represented in a high-resource dataset: the best
 -- cosine of the pair's centroid in the low-resource dataset to any high-resource centroid of
 -- the topic (the pooled one or any country's) is below `threshold`, or the high-resource

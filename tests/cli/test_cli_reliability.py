@@ -104,3 +104,13 @@ def test_ctrl_c_prints_one_line_and_records_interrupted(wh: Path):
         n = con.execute("SELECT count(*) FROM test_upper").fetchone()[0]
     assert status == "interrupted" and n == done and n % 2 == 0
     assert os.path.exists(wh)
+
+
+def test_entity_svm_without_a_model_says_which_to_choose(wh: Path):
+    line = _one_line_error(invoke(wh, "run", "entity-svm"))
+    assert "entity-svm needs --set model=ID" in line and "geosql svm train" in line
+
+
+def test_where_with_a_trailing_comment_is_refused(wh: Path):
+    line = _one_line_error(invoke(wh, "run", "geoparse", "--where", "true) --"))
+    assert "--where" in line

@@ -134,3 +134,18 @@ def test_every_mention_has_coordinates(engine: Engine) -> None:
 def test_co_mentions_pick_the_town(engine: Engine, text: str, lat: float) -> None:
     m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == "Alexandria")
     assert m["country_code"] == "US" and abs(m["lat"] - lat) < 0.5, m
+
+
+def test_a_damaged_index_is_detected(ref_wh_master, tmp_path) -> None:
+    """A truncated cached index is not used (load_gazetteer rebuilds it)."""
+    import shutil
+
+    from udfs.gazetteer.index import _readable
+
+    (index,) = (ref_wh_master.parent / "ref.models").glob("gazetteer-*.duckdb")
+    assert _readable(index)
+    bad = tmp_path / index.name
+    shutil.copy(index, bad)
+    with bad.open("r+b") as f:
+        f.truncate(bad.stat().st_size // 3)
+    assert not _readable(bad)

@@ -77,6 +77,19 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a cancelled request) is not an error worth a
+    traceback on stderr (which CliRunner would mix into the command's output)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class GeminiServer:
     """Start with `with GeminiServer(reply) as srv:`; `srv.base_url` goes in the environment."""
 
@@ -93,7 +106,7 @@ class GeminiServer:
         self.auto_complete = True  # batches succeed on the first get; False keeps them running
         self.lock = threading.Lock()
         self._with_images = len(inspect.signature(reply).parameters) >= 4
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

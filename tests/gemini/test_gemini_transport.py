@@ -156,7 +156,7 @@ def _image_reply(seen: list):
 
 
 def test_images_online(monkeypatch) -> None:
-    from conftest import point_at
+    from gemini_env import point_at
     from gemini_server import GeminiServer
 
     from udfs.gemini.online import generate
@@ -188,7 +188,7 @@ def test_images_online(monkeypatch) -> None:
 @pytest.mark.parametrize("inline_max", [1000, 0])  # inline requests / uploaded JSONL
 def test_engine_with_images_batch_and_cache(wh: Path, monkeypatch, inline_max: int) -> None:
     """The engine as another stage (e.g. g3) uses it: spec in prepare, Engine in open."""
-    from conftest import point_at
+    from gemini_env import point_at
     from gemini_server import GeminiServer
 
     from udfs.gemini.engine import Engine, llm_spec

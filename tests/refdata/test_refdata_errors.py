@@ -40,6 +40,20 @@ def test_empty_gdp_cells_are_counted(ref_wh: Path, tmp_path: Path):
 def test_geonames_garbage_names_file_and_line(wh: Path, tmp_path: Path):
     f = tmp_path / "XX.txt"
     f.write_text("1\tfoo\n2\tbar\tbaz\n")
-    with geosql.connect(wh) as con:
-        with pytest.raises(GeosqlError, match=r"XX\.txt: not a GeoNames dump: line 1: 2 tab"):
-            load_geonames_file(con, f, tmp_path)
+    with (
+        geosql.connect(wh) as con,
+        pytest.raises(GeosqlError, match=r"XX\.txt: not a GeoNames dump: line 1: 2 tab"),
+    ):
+        load_geonames_file(con, f, tmp_path)
+
+
+def test_gdp_with_an_exponent_loads(ref_wh: Path, tmp_path: Path):
+    f = tmp_path / "gdp.csv"
+    f.write_text("country,gdp\nFrance,2.9e12\nSpain,1.6E12\n")
+    with geosql.connect(ref_wh) as con:
+        (msg,) = load_gdp_file(con, f)
+        assert "2 countries" in msg
+        got = con.execute(
+            "SELECT iso3, gdp_usd FROM gdp WHERE source = 'gdp' ORDER BY 1"
+        ).fetchall()
+    assert got == [("ESP", 1.6e12), ("FRA", 2.9e12)]

@@ -279,7 +279,17 @@ def guess_features(params: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the stage
 
 
+def _check(con: Any, config: dict) -> None:
+    """A model must be chosen, and stored: say which ones there are."""
+    _model_row(con, config)
+
+
 def _prepare(con: Any, config: dict) -> dict[str, Any]:
+    row = _model_row(con, config)
+    return {"entity": row[0], "params": load_params(row[1]), "raw": row[2] == "raw"}
+
+
+def _model_row(con: Any, config: dict) -> tuple:
     known = [r[0] for r in con.execute("SELECT model_id FROM svm_models ORDER BY 1").fetchall()]
     if not config["model"]:
         choice = ", ".join(known) if known else "none stored: train one with `geosql svm train`"
@@ -292,7 +302,7 @@ def _prepare(con: Any, config: dict) -> dict[str, Any]:
             f"no SVM model {config['model']!r} (stored: {', '.join(known) or 'none'});"
             " see `geosql svm list`"
         )
-    return {"entity": row[0], "params": load_params(row[1]), "raw": row[2] == "raw"}
+    return row
 
 
 def _process(state: dict[str, Any], batch: pa.Table, config: dict) -> BatchResult:
@@ -331,6 +341,7 @@ registry.stage(
         ),
         outputs=("entity_presence",),
         unique={"entity_presence": ("caption_id", "model")},
+        check=_check,
         prepare=_prepare,
         process=_process,
         scope="model",

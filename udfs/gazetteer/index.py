@@ -371,7 +371,9 @@ def load_gazetteer(con) -> dict[str, pa.Table] | Path:
         raise GeosqlError("no reference data in this warehouse: run `geosql init` first")
     path = _index_path(con, warehouse_path(con))
     if path is not None and path.exists():
-        return path
+        if _readable(path):
+            return path
+        path.unlink()  # damaged (a truncated copy, a full disk): rebuilt below
     tables = build_gazetteer(con)
     if path is None:
         return tables
@@ -384,6 +386,19 @@ def load_gazetteer(con) -> dict[str, pa.Table] | Path:
     db.close()
     tmp.rename(path)  # atomic: a crash never leaves a half-written index
     return path
+
+
+def _readable(path: Path) -> bool:
+    """Whether a cached index opens and reads back whole (every table scanned once)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as db:
+            for (name,) in db.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+                db.execute(f"SELECT count(*) FROM (SELECT * FROM {name})").fetchall()
+        return True
+    except duckdb.Error:
+        return False
 
 
 def _materialize(db, tables: dict[str, pa.Table]) -> None:
