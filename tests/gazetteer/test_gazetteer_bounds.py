@@ -149,3 +149,43 @@ def test_a_damaged_index_is_detected(ref_wh_master, tmp_path) -> None:
     with bad.open("r+b") as f:
         f.truncate(bad.stat().st_size // 3)
     assert not _readable(bad)
+
+
+def test_geoparse_on_ray_gives_the_local_rows(ref_wh, tmp_path) -> None:
+    """The same shards through the local runner and through --engine ray + attach."""
+    import shutil
+
+    pytest.importorskip("ray")
+    from geosql.attach import attach
+    from geosql.ingest import ingest
+    from geosql.ray_engine import run_ray
+    from geosql.runner import run_stage
+
+    texts = ["Sunset over Lake Tahoe, California", "A red car parked on the street",
+             "Street food in Hanoi, Vietnam", "2 bed flat to rent in Church Road, Hove",
+             "Cherry blossoms in Tokyo Japan", "Alexandria, Rapides Parish"]  # fmt: skip
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for s in range(2):
+        rows = "".join(f'{s}{i},"{t}"\n' for i, t in enumerate(texts[s::2]))
+        (shards / f"s{s}.csv").write_text("id,text\n" + rows)
+    other = tmp_path / "other.duckdb"
+    shutil.copy(ref_wh, other)
+    shutil.copytree(ref_wh.parent / "ref.models", tmp_path / "other.models")
+    q = (
+        "SELECT caption_id, method, country_code, confidence, evidence, config_key"
+        " FROM geo_predictions ORDER BY 1"
+    )
+    qm = "SELECT caption_id, start_pos, geonameid, lat, lon, score FROM geo_mentions ORDER BY 1, 2"
+    with geosql.connect(ref_wh) as con:
+        ingest(con, [str(shards / "*.csv")], "web", id_col="id")
+        run_stage(con, "geoparse")
+        want, want_m = con.execute(q).fetchall(), con.execute(qm).fetchall()
+    res = run_ray(other, "geoparse", str(shards / "*.csv"), tmp_path / "out", dataset="web",
+                  mapping={"id_col": "id"}, num_cpus=2)  # fmt: skip
+    assert len(res.done) == 2 and not res.failed
+    with geosql.connect(other) as con:
+        attach(con, tmp_path / "out")
+        got, got_m = con.execute(q).fetchall(), con.execute(qm).fetchall()
+    assert len(want) == 6 and got == want
+    assert got_m == want_m
