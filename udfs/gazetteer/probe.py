@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TEMPLATES = (
-    "A house in {}",
-    "{} hotel room",
-    "Beautiful beach near {}",
-    "Living room of an apartment for sale in {}",
-    "old car parked on a street in {}",
-)
+from geosql.eval.probe import TEMPLATES  # the probe's five templates, declared once
 
 
 def famous_places(con: Any, min_pop: int = 300_000, share: float = 0.1) -> list[tuple[str, str]]:
