@@ -43,6 +43,8 @@ def check_where(con: duckdb.DuckDBPyConnection, where: str | None) -> str | None
     """A user's `--where`: exactly one boolean expression, or a one-line error."""
     if where is None or not where.strip():
         return None
+    if "--" in where or "/*" in where:
+        raise GeosqlError("--where must be one boolean expression, without SQL comments")
     try:
         stmts = con.extract_statements(f"SELECT * FROM t WHERE (\n{where}\n)")
     except duckdb.Error as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from geoloc_data import add_places
 
@@ -11,6 +12,7 @@ from udfs.geoloc.exif import write_gps
 
 
 def test_ingest_geo_and_images_exif(wh, tmp_path):
+    pytest.importorskip("PIL.Image")
     with geosql.connect(wh) as con:
         add_places(con)
         con.execute(
