@@ -30,21 +30,14 @@ from udfs.clip.model import (  # noqa: E402
     embed_images,
     embed_texts,
     load_clip,
-    write_model_config,
+    tiny_random_clip,
 )
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict[str, str]:
     """A tiny open_clip config file and a random-weight checkpoint for it."""
-    d = tmp_path_factory.mktemp("tinyclip")
-    cfg = write_model_config(d)
-    torch.manual_seed(0)
-    open_clip.add_model_config(cfg)
-    model = open_clip.create_model(cfg.stem, pretrained=None)
-    ckpt = d / "tiny-random.pt"
-    torch.save(model.state_dict(), ckpt)
-    return {"model": str(cfg), "pretrained": str(ckpt)}
+    return tiny_random_clip(tmp_path_factory.mktemp("tinyclip"))
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,13 @@ Image = pytest.importorskip("PIL.Image")
 import geosql  # noqa: E402
 from geosql.ingest import ingest  # noqa: E402
 from geosql.runner import run_stage  # noqa: E402
-from udfs.clip.model import write_model_config  # noqa: E402
+from udfs.clip.model import tiny_random_clip  # noqa: E402
 from udfs.diversity.generated import ingest_generated  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict[str, str]:
-    d = tmp_path_factory.mktemp("tinyclip")
-    cfg = write_model_config(d)
-    torch.manual_seed(0)
-    open_clip.add_model_config(cfg)
-    model = open_clip.create_model(cfg.stem, pretrained=None)
-    torch.save(model.state_dict(), d / "tiny.pt")
-    return {"model": str(cfg), "pretrained": str(d / "tiny.pt")}
+    return tiny_random_clip(tmp_path_factory.mktemp("tinyclip"))
 
 
 def _photo(path, seed: int, channel: int) -> None:

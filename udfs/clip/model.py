@@ -339,3 +339,17 @@ def write_model_config(folder: Path, name: str = "geosql-tiny", config: dict | N
     path = folder / f"{name}.json"
     path.write_text(json.dumps(config or TINY_CONFIG), encoding="utf-8")
     return path
+
+
+def tiny_random_clip(folder: Path, seed: int = 0) -> dict[str, str]:
+    """A tiny open_clip config and a seeded random-weight checkpoint for it, as clip-embed
+    settings (`model`, `pretrained`): what tests and benchmarks use where no weights ship."""
+    torch = require("torch", "vision")
+    open_clip = require("open_clip", "vision")
+    cfg = write_model_config(folder)
+    torch.manual_seed(seed)
+    open_clip.add_model_config(cfg)
+    model = open_clip.create_model(cfg.stem, pretrained=None)
+    ckpt = folder / "tiny-random.pt"
+    torch.save(model.state_dict(), ckpt)
+    return {"model": str(cfg), "pretrained": str(ckpt)}
