@@ -42,6 +42,10 @@ SETS = [
     ("marginalized_dev.csv", "Text", "Country name EN"),
 ]
 FOLDS = 5
+# Ablation (--drop): features whose column is zeroed; dropping "feature" also removes the
+# natural-feature candidates themselves (a large negative weight on their indicator).
+DROP: set[str] = set()
+EXCLUDED = -30.0
 
 
 def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
@@ -83,6 +87,8 @@ def matrix(engine: Engine, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     `set_prior`)."""
     feat = engine.feature_table()
     X = np.column_stack([feat[f"f_{f}"].to_numpy() for f in FEATURES]).astype(float)
+    for f in DROP:
+        X[:, FEATURES.index(f)] = 0.0
     r = feat["r"].to_numpy()
     cc = feat["cc"].to_pylist()
     y = np.array([int(c == rows[i][1]) for i, c in zip(r, cc, strict=True)])
@@ -99,10 +105,16 @@ def fit_stage1(X, y, w, C: float):
     return clf
 
 
+def _excluded(fs: list[str]) -> list[float]:
+    """Coefficients that remove the candidates of dropped indicator features."""
+    return [EXCLUDED if f == "feature" and f in DROP else 0.0 for f in fs]
+
+
 def _prior_model(clf) -> dict:
+    coef = [float(c) + x for c, x in zip(clf.coef_[0], _excluded(PRIOR_FEATURES), strict=True)]
     return {
         "prior_features": PRIOR_FEATURES,
-        "prior_coef": [round(float(c), 5) for c in clf.coef_[0]],
+        "prior_coef": [round(c, 5) for c in coef],
         "prior_intercept": round(float(clf.intercept_[0]), 5),
     }
 
@@ -115,6 +127,9 @@ def fit(gaz, rows, C: float) -> dict:
     zero = {"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5}
     engine = Engine(gaz, model=zero, fuzzy=True)
     X, y, r, w = prepare(engine, rows)
+    removed = engine.feature_table()["f_feature"].to_numpy().astype(bool)
+    if "feature" in DROP:  # removed candidates neither train nor win
+        w = np.where(removed, 0.0, w)
     # First pass (the prior that weighs support from other mentions): every feature but support.
     cols = [FEATURES.index(f) for f in PRIOR_FEATURES]
     prior = fit_stage1(X[:, cols], y, w, C)
@@ -131,6 +146,8 @@ def fit(gaz, rows, C: float) -> dict:
     for k in range(FOLDS):
         tr, te = (r % FOLDS) != k, (r % FOLDS) == k
         p[te] = fit_stage1(X[tr], y[tr], w[tr], C).predict_proba(X[te])[:, 1]
+    if "feature" in DROP:
+        p[removed] = 0.0
     engine.score(p)
     cap = engine.caption_features()
     F, Y = [], []
@@ -144,7 +161,9 @@ def fit(gaz, rows, C: float) -> dict:
     model = {
         **_prior_model(prior),
         "features": FEATURES,
-        "coef": [round(float(c), 5) for c in clf.coef_[0]],
+        "coef": [
+            round(float(c) + x, 5) for c, x in zip(clf.coef_[0], _excluded(FEATURES), strict=True)
+        ],
         "intercept": round(float(clf.intercept_[0]), 5),
         "caption_features": CAPTION_FEATURES,
         "caption_coef": [round(float(c), 5) for c in clf2.coef_[0]],
@@ -178,17 +197,28 @@ def cross_validate(gaz, rows, C: float, k: int = FOLDS) -> dict:
     Returns the pooled accuracy per dev file and, per file, each fold's accuracy with their
     mean and spread (max - min), so the gap between folds is visible."""
     got: list[str | None] = [None] * len(rows)
+    mention: list[str | None] = [None] * len(rows)
     per_fold: dict[str, list[float]] = {}
     for fold in range(k):
         train = [row for i, row in enumerate(rows) if i % k != fold]
         test = [i for i in range(len(rows)) if i % k == fold]
         preds, _ = Engine(gaz, model=fit(gaz, train, C)).parse([rows[i][0] for i in test])
-        for i, cc in zip(test, preds["country_code"].to_pylist(), strict=True):
-            got[i] = cc
+        pm = preds["mention"].to_pylist()
+        for i, cc, m in zip(test, preds["country_code"].to_pylist(), pm, strict=True):
+            got[i], mention[i] = cc, m
         for f, acc in _per_file([rows[i] for i in test], [got[i] for i in test]).items():
             per_fold.setdefault(f, []).append(acc)
     return {
         "pooled": _per_file(rows, got),
+        "predictions": pl.DataFrame(
+            {
+                "file": [f for _, _, f in rows],
+                "text": [t for t, _, _ in rows],
+                "gold": [g for _, g, _ in rows],
+                "pred": got,
+                "mention": mention,
+            }
+        ),
         "folds": per_fold,
         "mean": {f: round(float(np.mean(v)), 4) for f, v in per_fold.items()},
         "spread": {f: round(max(v) - min(v), 4) for f, v in per_fold.items()},
@@ -211,7 +241,13 @@ def main() -> None:
     ap.add_argument(
         "--index", help="a built gazetteer index file (gazetteer-v*.duckdb) instead of --warehouse"
     )
+    ap.add_argument("--drop", default="", help="ablation: comma-separated features to drop")
+    ap.add_argument("--oof", help="with --cv: write the out-of-fold predictions (parquet)")
+    ap.add_argument("--no-write", action="store_true", help="report only; keep the model file")
     args = ap.parse_args()
+    DROP.update(f for f in args.drop.split(",") if f)
+    if DROP - set(FEATURES):
+        ap.error(f"--drop: unknown features {sorted(DROP - set(FEATURES))}")
     if args.index:
         gaz = Path(args.index)
     else:
@@ -233,6 +269,10 @@ def main() -> None:
         cv = cross_validate(gaz, train + val, args.C)
         print(f"{FOLDS}-fold cross-validated accuracy, all rows: {cv['pooled']}")
         print(f"  per fold: {cv['folds']}; mean {cv['mean']}; spread {cv['spread']}")
+        if args.oof:
+            cv["predictions"].write_parquet(args.oof)
+    if args.no_write:
+        return
     if not args.train_half_only:  # the shipped model learns from every labelled row
         model = fit(gaz, train + val, args.C)
     model.update(
