@@ -15,14 +15,16 @@ import glob as _glob
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geosql
 from geosql.errors import GeosqlError, require
-from geosql.shards import RUN_FILE, ShardRunner, failure, marker
+from geosql.shards import RUN_FILE, ShardRunner, failure, marker, running
 from geosql.worker import stage_module
 
 
@@ -204,8 +206,25 @@ def _map(ray, run, spec, shards, workers, cpus, gpus) -> list[dict[str, Any]]:
     return ds.take_all()
 
 
+def _running_line(info: dict) -> tuple[str, str]:
+    """(status, note) of a shard with a `_running` marker: "running" with where and since when,
+    or "stale" when its process is gone (this host only: a killed worker; the next run
+    redoes the shard)."""
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.get("started", 0)))
+    where = f"{info.get('host')} pid {info.get('pid')} since {since}"
+    if info.get("host") == socket.gethostname():
+        try:
+            os.kill(int(info["pid"]), 0)
+        except ProcessLookupError:
+            return "stale", f"was running on {where}; its process is gone (rerun redoes it)"
+        except (PermissionError, KeyError, ValueError, TypeError):
+            pass
+    return "running", f"on {where}"
+
+
 def status(output: str | Path) -> list[dict[str, str]]:
-    """Per shard of an output folder: done, failed (with the error) or pending."""
+    """Per shard of an output folder (shard, status, rows, detail): done, failed (detail: the
+    error), running (detail: where and since when), stale (its worker died) or pending."""
     out = Path(output)
     f = out / RUN_FILE
     if not f.exists():
@@ -216,11 +235,18 @@ def status(output: str | Path) -> list[dict[str, str]]:
         if marker(out, s).exists():
             info = json.loads(marker(out, s).read_text())
             rows.append(
-                {"shard": s, "status": "done", "rows": str(info.get("rows", "")), "error": ""}
+                {"shard": s, "status": "done", "rows": str(info.get("rows", "")), "detail": ""}
             )
         elif failure(out, s).exists():
             err = json.loads(failure(out, s).read_text()).get("error", "")
-            rows.append({"shard": s, "status": "failed", "rows": "", "error": err})
+            rows.append({"shard": s, "status": "failed", "rows": "", "detail": err})
+        elif running(out, s).exists():
+            try:
+                info = json.loads(running(out, s).read_text())
+            except (OSError, ValueError):  # being rewritten or removed right now
+                info = {}
+            st, note = _running_line(info)
+            rows.append({"shard": s, "status": st, "rows": "", "detail": note})
         else:
-            rows.append({"shard": s, "status": "pending", "rows": "", "error": ""})
+            rows.append({"shard": s, "status": "pending", "rows": "", "detail": ""})
     return rows

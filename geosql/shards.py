@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,11 @@ def failure(out: Path, shard: str) -> Path:
     return out / "_failed" / f"{part_name(shard)}.json"
 
 
+def running(out: Path, shard: str) -> Path:
+    """Written when a worker starts a shard (host, pid, start time), removed when it ends."""
+    return out / "_running" / f"{part_name(shard)}.json"
+
+
 def _write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -67,15 +74,21 @@ class ShardRunner:
     def __call__(self, shard: str) -> dict[str, Any]:
         if marker(self.out, shard).exists():
             return {"shard": shard, "status": "skipped", "rows": 0, "error": ""}
+        run_file = running(self.out, shard)
+        _write_json(
+            {"shard": shard, "host": socket.gethostname(), "pid": os.getpid(),
+             "started": time.time()}, run_file)  # fmt: skip
         try:
             counts = self._run_shard(shard)
         except Exception as e:  # reported per shard; the driver retries, then lists it
             err = f"{type(e).__name__}: {e}"[:2000]
             _write_json({"shard": shard, "error": err, "trace": traceback.format_exc()[-4000:]},
                         failure(self.out, shard))  # fmt: skip
+            run_file.unlink(missing_ok=True)
             return {"shard": shard, "status": "failed", "rows": 0, "error": err}
         failure(self.out, shard).unlink(missing_ok=True)
         _write_json({"shard": shard, **counts}, marker(self.out, shard))
+        run_file.unlink(missing_ok=True)
         return {"shard": shard, "status": "done", "rows": counts["rows"], "error": ""}
 
     def _inputs(self, con: duckdb.DuckDBPyConnection, shard: str) -> pa.RecordBatchReader:

@@ -5,7 +5,8 @@ Settings: `fail_word` (rows whose text contains it fail with a per-row error), `
 (runtime only: the process dies with os._exit(1) when asked for batch crash_after + 1, i.e. after
 that many batches were written), used by the crash-resume tests, `broken_table` (runtime
 only: that table's rows get a column it does not have, so writing them fails) and `sleep`
-(runtime only: seconds to wait per batch, for the Ctrl-C test).
+(runtime only: seconds to wait per batch, for the Ctrl-C test) and `started_file` (runtime only:
+a file created when the first batch starts, so that test knows the run is under way).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _open(spec, config: dict) -> dict:
 
 def _process(state: dict, batch: pa.Table, config: dict) -> BatchResult:
     state["batches"] += 1
+    if config["started_file"]:
+        open(config["started_file"], "a").close()
     if config["sleep"]:
         time.sleep(config["sleep"])
     if config["crash_after"] and state["batches"] > config["crash_after"]:
@@ -62,8 +65,14 @@ if "test-upper" not in registry.stages:
             outputs=("test_upper", "test_upper_len"),
             process=_process,
             open=_open,
-            defaults={"fail_word": "BAD", "crash_after": 0, "broken_table": "", "sleep": 0.0},
-            runtime_keys=("crash_after", "broken_table", "sleep"),
+            defaults={
+                "fail_word": "BAD",
+                "crash_after": 0,
+                "broken_table": "",
+                "sleep": 0.0,
+                "started_file": "",
+            },
+            runtime_keys=("crash_after", "broken_table", "sleep", "started_file"),
             batch_size=3,
         )
     )

@@ -30,7 +30,8 @@ def ray_cmd() -> None:
 @ray_cmd.command("status")
 @click.argument("output", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def status_cmd(output: Path) -> None:
-    """Per shard of OUTPUT: done (rows), failed (with the error) or pending."""
+    """Per shard of OUTPUT: done (rows), failed (the error), running (where, since when),
+    stale (its worker died: a rerun redoes it) or pending."""
     from geosql.ray_engine import status
 
     rows = status(output)
@@ -38,8 +39,8 @@ def status_cmd(output: Path) -> None:
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
         extra = f" {r['rows']} rows" if r["rows"] else ""
-        err = f"  {r['error']}" if r["error"] else ""
-        click.echo(f"{r['status']:8} {r['shard']}{extra}{err}")
+        detail = f"  {r['detail']}" if r["detail"] else ""
+        click.echo(f"{r['status']:8} {r['shard']}{extra}{detail}")
     click.echo(", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
 
 

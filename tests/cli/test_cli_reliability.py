@@ -71,7 +71,8 @@ def test_every_command_and_option_has_help():
     assert not missing, f"no help text: {missing}"
 
 
-def test_ctrl_c_prints_one_line_and_records_interrupted(wh: Path):
+def test_ctrl_c_prints_one_line_and_records_interrupted(wh: Path, tmp_path: Path):
+    started = tmp_path / "started"
     with geosql.connect(wh) as con:
         sys.path.insert(0, str(TESTS))
         import upper_stage
@@ -88,13 +89,19 @@ def test_ctrl_c_prints_one_line_and_records_interrupted(wh: Path):
         import upper_stage
         from geosql.cli import get_cli
         get_cli()(["-w", {str(wh)!r}, "run", "test-upper", "--set", "sleep=0.5",
-                   "--batch-size", "2"], prog_name="geosql")
+                   "--set", "started_file={started}", "--batch-size", "2"], prog_name="geosql")
         """
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(4)
+    # Interrupt once the run is under way (a loaded machine may take long to import).
+    for _ in range(1200):
+        if started.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert started.exists(), proc.communicate()
+    time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
