@@ -62,17 +62,20 @@ WITH w AS (
     SELECT r,
            count(*) FILTER (NOT left(tok, 1) BETWEEN '0' AND '9') AS n_words,
            count(*) FILTER (geo_cap(tok)) AS n_cap,
-           bool_or(k IN (SELECT word FROM g_words WHERE kind = 'cue')) AS place_cue
+           bool_or(k IN (SELECT word FROM g_words WHERE kind = 'cue')) AS place_cue,
+           bool_or(k IN (SELECT word FROM g_words WHERE kind = 'listing')) AS listing_cue
     FROM g_tok
     GROUP BY r
 ), c AS (
     SELECT x.r, x.text, x.all_caps, coalesce(w.n_words, 0) AS n_words,
-           coalesce(w.n_cap, 0) AS n_cap, coalesce(w.place_cue, false) AS place_cue
+           coalesce(w.n_cap, 0) AS n_cap, coalesce(w.place_cue, false) AS place_cue,
+           coalesce(w.listing_cue, false) AS listing_cue
     FROM g_text x LEFT JOIN w USING (r)
 )
 SELECT r,
        n_words > 0 AND n_cap > 0 AND n_cap <= 0.6 * n_words AND NOT all_caps AS cap_info,
        place_cue,
+       listing_cue,
        log10(n_words + 1) AS log_words,
        n_words,
        all_caps,

@@ -12,7 +12,7 @@ WITH m AS (
            coalesce(m.i = 0, false) AS first_tok,
            m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
            o.mid IS NOT NULL AS prev_is_mention,
-           i.cap_info, i.place_cue
+           i.cap_info, i.place_cue, i.listing_cue
     FROM g_ment m
     JOIN g_info i USING (r)
     LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code')
@@ -36,7 +36,10 @@ SELECT k.*,
                 AND NOT contains(sep, ','), false) AS prep,
        coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'type'), false) AS next_type,
        coalesce(next_k IN (SELECT word FROM g_words WHERE kind = 'product'), false)
-           AS next_product
+           AS next_product,
+       NOT first_tok AND coalesce(contains(sep, ','), false) AS after_comma,
+       coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'street')
+                AND contains(sep, ','), false) AS after_street
 FROM k;
 
 -- Candidates: a view, so that g_feat0 reads the join once instead of a wide copy.
@@ -58,6 +61,7 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
        d.f_demonym, (d.f_demonym > 0 AND d.next_product)::DOUBLE AS f_demonym_product,
        d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
        d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_prominence,
+       d.f_city_person_name, d.f_city_famous_name,
        d.f_feature, d.f_feature_prominence, d.f_feature_zipf,
        d.f_city_zipf,
        d.f_city_common_word,
@@ -71,6 +75,9 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
        d.sent_start::DOUBLE AS f_sentence_start,
        d.prep::DOUBLE AS f_preposition,
        d.place_cue::DOUBLE AS f_place_cue,
+       (d.listing_cue AND d.f_city > 0)::DOUBLE AS f_listing_city,
+       d.after_comma::DOUBLE AS f_after_comma,
+       d.after_street::DOUBLE AS f_after_street,
        (d.cap_info AND (
            (coalesce(geo_cap(d.prev_tok), false) AND d.sep = ' ' AND NOT d.prev_is_mention)
            OR (coalesce(geo_cap(d.next_tok), false) AND NOT d.next_type)

@@ -27,6 +27,30 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w for w in text.split() if w[:1].islower())
 
 
+@lru_cache(maxsize=1)
+def person_names() -> dict[str, float]:
+    """Lower-case given names and surnames -> the share of US people who bear them (percent;
+    the 1990 US Census name lists shipped in the `names` package, public domain): Charlotte
+    0.169, Houston 0.026, Jackson 0.31, London 0.007."""
+    from geosql.countries import package_file
+
+    out: dict[str, float] = {}
+    for f in ("dist.male.first", "dist.female.first", "dist.all.last"):
+        for line in package_file("names", f).read_text("ascii").splitlines():
+            name, share = line.split()[:2]
+            k = name.lower()
+            out[k] = max(out.get(k, 0.0), float(share))
+    return out
+
+
+PERSON_NAME_SHARE = 0.01  # percent: one person in 10,000 bears the name
+
+
+def person_name(key: str) -> bool:
+    """`key` is one word that many people bear as a given name or surname."""
+    return " " not in key and person_names().get(key, 0.0) >= PERSON_NAME_SHARE
+
+
 def content_words(key: str) -> list[str]:
     """The words of a name key, articles and "of" aside ("the gap" -> ["gap"])."""
     return [w for w in key.split(" ") if w not in {"the", "a", "an", "of"}]
@@ -80,6 +104,8 @@ FEATURE_SOURCES = {
     "city_pop_1m": "name",
     "city_capital": "name",
     "city_prominence": "name",
+    "city_person_name": "name",
+    "city_famous_name": "name",
     "feature": "name",
     "feature_prominence": "name",
     "feature_zipf": "name",
@@ -100,6 +126,9 @@ FEATURE_SOURCES = {
     "sentence_start": "context",
     "preposition": "context",
     "place_cue": "context",
+    "listing_city": "context",
+    "after_comma": "context",
+    "after_street": "context",
     "adjacent_capital": "context",
     "next_is_place_type": "context",
     "cue_country": "context",

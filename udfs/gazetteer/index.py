@@ -14,7 +14,9 @@ from udfs.gazetteer.features import (
     common_word,
     content_words,
     dict_word,
+    dictionary_words,
     english_frequencies,
+    person_name,
     zipf,
 )
 from udfs.gazetteer.lexicon import (
@@ -27,17 +29,19 @@ from udfs.gazetteer.lexicon import (
     COUNTRY_TERMS,
     DEMONYM,
     FEATURE,
+    LISTING_CUES,
     MAX_NGRAM,
     PLACE_CUES,
     PLACE_TYPES,
     PREPOSITIONS,
     PRODUCT_NOUNS,
+    STREET_TYPES,
     US_STATES,
     US_STATES_AP,
     VAGUE,
 )
 
-GAZETTEER_VERSION = "21"
+GAZETTEER_VERSION = "22"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -112,6 +116,24 @@ def country_points() -> dict[str, tuple[float, float]]:
     return out
 
 
+# Words that say a phrase of everyday words is a feature's name ("Big Sandy Lake").
+TYPE_WORDS = frozenset(
+    {"lake", "lakes", "river", "mount", "mountains", "island", "islands", "isle", "bay"}
+    | {"canyon", "falls", "peak", "national", "park", "glacier", "desert", "gulf", "reservoir"}
+    | {"volcano", "valley", "cape", "peninsula", "fjord", "lagoon"}
+)
+OPEN_WATER = ("NE:sea", "NE:ocean")  # seas name no country, whatever point they are given
+
+
+def feature_name_ok(key: str) -> bool:
+    """A natural feature or landmark is a candidate under this name: not an everyday word
+    ("Arches", "Pool") nor a phrase of them without a type word ("Rocky Mountain")."""
+    words = content_words(key)
+    if " " not in key:
+        return not (dict_word(key) or common_word(key, 4.5))
+    return not all(w in dictionary_words() for w in words) or bool(TYPE_WORDS & set(words))
+
+
 def _spanning_features(db) -> set[str]:
     """Keys of Natural Earth features that span borders (or lie far from any town): no
     evidence of a country, so they consume their words like vague regions ("Gulf of Mexico")."""
@@ -157,6 +179,10 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         else:
             k = ADMIN1 if fc in ("ADM1", "ADM2") else CITY  # a division either way
         if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
+            continue
+        if k == FEATURE and (key in spanning or fc in OPEN_WATER or not feature_name_ok(key)):
+            if fc in OPEN_WATER:
+                spanning.add(key)  # consumes its words, names nothing ("Mediterranean Sea")
             continue
         if cols["lang"][i] == "folded" and common_word(key, 3.0):  # "Ísland" is not "island"
             continue
@@ -284,6 +310,7 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
     words = content_words(key)
     all_common = n_tok > 1 and bool(words) and all(zipf(w) >= 3.5 for w in words)
     dw = not cjk and dict_word(key)
+    pn = not cjk and person_name(key)
     by_country: dict[str, tuple] = {}
     n_strong: dict[str, int] = {}
     for p in cands:
@@ -312,6 +339,11 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "feature_zipf": z if k == FEATURE else 0.0,
             # Fame that is not word frequency: Natural Earth's map rank (0 off the map).
             "city_prominence": prom if city else 0.0,
+            # Houston, Charlotte, Florence: people's names too, so they need context.
+            "city_person_name": city and pn,
+            # Frequent because famous: a big city's name that is neither an everyday word nor
+            # a common person's name (Liverpool, Rome, Dallas; not Reading, not Charlotte).
+            "city_famous_name": city and pop >= 100_000 and z >= 3.0 and not dw and not pn,
             "city_zipf": z if city else 0.0,
             "city_common_word": city and z >= 4.0,
             "city_excess_zipf": max(0.0, z - (lp - 2.0)) if city else 0.0,
@@ -445,6 +477,8 @@ def _word_tables() -> dict[str, pa.Table]:
     codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
     words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
     words += [(w, "type") for w in PLACE_TYPES] + [(w, "product") for w in sorted(PRODUCT_NOUNS)]
+    words += [(w, "listing") for w in sorted(LISTING_CUES)]
+    words += [(w, "street") for w in sorted(STREET_TYPES)]
     cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
     return {
         "g_codes": pa.table(
