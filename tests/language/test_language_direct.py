@@ -23,6 +23,8 @@ CAPTIONS = {
     "チョコレートケーキのレシピ": None,  # コレ inside チョコレート is no mention of France
     "Una mesa de madera en la cocina": None,  # Spanish "mesa" (table) is no place here
     "Una puesta de sol en la playa": None,  # "sol" is not Seoul
+    "हवाई के समुद्र तट": "US",  # Hawaii's beaches: a frequent word, kept as the phrases' first
+    "हवाई जहाज की खिड़की से दृश्य": None,  # the view from an aeroplane window
     "Sunset over Mesa, Arizona": "US",  # the English place of that name is kept
 }
 
