@@ -56,9 +56,8 @@ def test_index_keys_keep_kana_voicing(index: Path) -> None:
         ("パリ", "ドバイ", "avila")
     ]
     db.execute(f"ATTACH '{index}' AS gz (READ_ONLY)")
-    cc = dict(
-        db.sql("SELECT key, list(cc) FROM gz.g_gaz WHERE key IN ('パリ', 'ドバイ') GROUP BY 1")
-    )
+    q = "SELECT key, list(cc) FROM gz.g_gaz WHERE key IN ('パリ', 'ドバイ') GROUP BY 1"
+    cc = dict(db.sql(q).fetchall())
     assert "FR" in cc["パリ"] and "AE" in cc["ドバイ"]
     names = db.sql(
         "SELECT key, vague FROM gz.g_names WHERE key IN ('हवाई जहाज', 'हवाई')"
