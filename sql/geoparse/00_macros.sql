@@ -1,10 +1,11 @@
 -- Name normalization shared by the gazetteer index and caption text (one normalizer).
 -- geo_norm(token): lower case; accents stripped except in Indic and South-East Asian scripts,
--- whose vowel signs are marks that carry meaning. geo_key(text): its tokens, normalized,
--- joined by single spaces.
+-- whose vowel signs are marks that carry meaning, and in kana, whose voicing marks make other
+-- sounds (strip_accents turns パリ into ハリ, ドバイ into トハイ). geo_key(text): its tokens,
+-- normalized, joined by single spaces.
 CREATE OR REPLACE TEMP MACRO geo_norm(x) AS
     CASE WHEN strlen(x) = length(x)
-              OR regexp_matches(x, '[\x{0900}-\x{0DFF}\x{0E00}-\x{0E7F}\x{1000}-\x{109F}]')
+              OR regexp_matches(x, '[\x{0900}-\x{0DFF}\x{0E00}-\x{0E7F}\x{1000}-\x{109F}\x{3040}-\x{30FF}]')
          THEN lower(x) ELSE strip_accents(lower(x)) END;
 
 CREATE OR REPLACE TEMP MACRO geo_tokens(s) AS regexp_extract_all(s, '[\pL\pN\pM]+');

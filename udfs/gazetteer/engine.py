@@ -166,9 +166,15 @@ class Engine:
                     key = " ".join(mt.group().lower().split()) + "#abbr"
                     rows.append((r, mt.start(), mt.end(), key, "postcode", cc, 2.0))
             if CJK.search(text):
+                from udfs.language.names import cjk_boundary_ok
+
                 auto = auto or self.cjk_automaton()
-                for end, key in auto.iter_long(text.lower()):
-                    rows.append((r, end - len(key) + 1, end + 1, key, "cjk", None, None))
+                low = text.lower()
+                for end, key in auto.iter_long(low):
+                    # A katakana name inside a longer katakana word is no mention: コレ in
+                    # チョコレート (chocolate), トナ in ベトナム.
+                    if cjk_boundary_ok(low, end - len(key) + 1, end + 1):
+                        rows.append((r, end - len(key) + 1, end + 1, key, "cjk", None, None))
             if len(rows) - first > self.max_mentions:  # the first ones, in text order
                 rows[first:] = sorted(rows[first:], key=lambda x: x[1])[: self.max_mentions]
         self.db.execute("DELETE FROM g_special")

@@ -40,6 +40,12 @@ from udfs.gazetteer.lexicon import (
     US_STATES_AP,
     VAGUE,
 )
+from udfs.gazetteer.multilingual import (
+    extra_name_rows,
+    keep_latin,
+    non_place_keys,
+    phrase_keys,
+)
 
 GAZETTEER_VERSION = "22"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
@@ -55,14 +61,25 @@ def _rank(kind: int, pop: int) -> tuple[float, int]:
     return (1.5 if kind == CITY and pop >= 100_000 else kind, -pop)
 
 
-def _name_rows(con) -> pa.Table:
-    """Every (name, place) with the place's point and prominence. Places without coordinates
+def _name_rows(con, extra: pa.Table) -> pa.Table:
+    """Every (name, place) of `place_names` and `extra` (rows shaped like it: the
+    multilingual name forms) with the place's point and prominence, and whether the name is the
+    place's own (`own`: its name or ASCII name). Places without coordinates
     get a representative point: a country the median of the 1-degree cells its towns occupy
     (near the middle of its inhabited area, unmoved by dense regions or far islands), a
     division without one the same over its own towns. `prominence` is Natural Earth's
     cartographic rank of the place (udfs/gazetteer/data), 0 when it is not on the map."""
     ne = str(PLACES_NE).replace("'", "''")
     nef = str(FEATURES_NE).replace("'", "''")
+    cur = con.cursor()  # `extra` registered on a cursor of its own, not on the caller's
+    cur.register("_extra_names", extra)
+    try:
+        return _name_rows_sql(cur, ne, nef)
+    finally:
+        cur.close()
+
+
+def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
     return con.sql(
         f"""
         WITH cells AS (
@@ -84,8 +101,10 @@ def _name_rows(con) -> pa.Table:
                coalesce(p.lon, CASE WHEN p.feature_code LIKE 'PCL%' THEN c.lon ELSE a.lon END)
                    AS lon,
                n.lang, p.admin1_code AS a1, coalesce(ne.prominence, 0.0) AS prominence,
-               p.feature_class
-        FROM place_names n JOIN places p USING (geonameid)
+               p.feature_class, (n.name = p.name OR n.name = p.asciiname) AS own
+        FROM (SELECT geonameid, name, lang FROM place_names
+              UNION ALL SELECT geonameid, name, lang FROM _extra_names) n
+        JOIN places p USING (geonameid)
         LEFT JOIN cpt c ON c.country_code = p.country_code
         LEFT JOIN apt a ON a.country_code = p.country_code AND a.admin1_code = p.admin1_code
         LEFT JOIN ne ON ne.geonameid = p.geonameid
@@ -95,7 +114,7 @@ def _name_rows(con) -> pa.Table:
         -- below any countrystatecity id): lakes, parks, islands, peaks...
         SELECT name, -2000000 - row_number() OVER (ORDER BY name, kind, country_code),
                country_code, 'NE:' || kind, 0, lat, lon, 'naturalearth', NULL,
-               greatest(0, 10 - scalerank) / 10, 'N'
+               greatest(0, 10 - scalerank) / 10, 'N', true
         FROM read_csv('{nef}')
         WHERE use = 'feature' AND country_code IS NOT NULL
         ORDER BY 2, 1  -- deterministic candidate numbering and tie-breaks
@@ -147,9 +166,10 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
 
     Returns Arrow tables: `g_gaz` (one row per name key and candidate country with the
     name-only features), `g_names` (every key: vague region? pronoun-like?) and `g_country`
-    (the country place of each code, for state codes and postcodes).
+    (the country place of each code, for state codes and postcodes). Includes the
+    multilingual name forms and non-place words of udfs/gazetteer/multilingual.py.
     """
-    rows = _name_rows(con)
+    rows = _name_rows(con, extra_name_rows(con))
     db = _private_db()
     db.register("n", rows)
     keys = db.sql("SELECT geo_key(name) AS k FROM n").to_arrow_table()["k"].to_pylist()
@@ -159,6 +179,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     )
     capitals = set(db.sql("SELECT iso2, geo_key(capital) FROM cap").fetchall())
     spanning = _spanning_features(db)
+    non_place, latin_non_place = non_place_keys(db)
+    phrases = phrase_keys(db)
     db.close()
     cols = {c: rows[c].to_pylist() for c in rows.column_names}
     points = country_points()
@@ -191,6 +213,11 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
                 continue
         elif len(key) < 3 and k in (CITY, FEATURE):
             continue
+        if key in non_place:  # an everyday word of another script ("χώρα", "लाल")
+            continue
+        pop = int(cols["population"][i] or 0)
+        if key in latin_non_place and not keep_latin(fc, pop, bool(cols["own"][i])):
+            continue  # Spanish "sol", "casa": only the big places English captions mean
         g = cols["geonameid"][i]
         pi = place_idx.get((g, k))
         if pi is None:
@@ -232,7 +259,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     # Names written as one word in hashtags, URLs and file names: "capetown", "newyork".
     for key in [k for k in compact if 1 <= k.count(" ") <= 2 and k.isascii()]:
         joined = key.replace(" ", "")
-        if len(joined) >= 7 and joined not in compact:
+        # ("do lores", a romanization, must not bring back the non-place word "dolores")
+        if len(joined) >= 7 and joined not in compact and joined not in latin_non_place:
             compact[joined] = compact[key]
     gaz: dict[str, list] = {c: [] for c in _GAZ_COLUMNS}
     for key, cands in compact.items():
@@ -244,8 +272,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         names["vague"].append(False)
         names["pronoun"].append(" " not in key and len(key) <= 3 and zipf(key) >= 5.5)
     # Vague regions are names with no candidates: the longest match consumes them, so
-    # "Latin America" never falls back to "America".
-    for key in sorted((VAGUE | spanning) - compact.keys()):
+    # "Latin America" never falls back to "America"; so are the non-place phrases.
+    for key in sorted((VAGUE | spanning | phrases) - compact.keys()):
         names["key"].append(key)
         names["vague"].append(True)
         names["pronoun"].append(False)

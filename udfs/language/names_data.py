@@ -15,7 +15,7 @@ Rome|IT|city|Roma|ローマ|रोम|Ρώμη
 Dubai|AE|city|Dubái|ドバイ|दुबई|Ντουμπάι
 Abu Dhabi|AE|city|Abu Dabi|アブダビ|अबू धाबी|Άμπου Ντάμπι
 Seoul|KR|city|Seúl|ソウル|सियोल;सोल|Σεούλ
-Hawaii|US|admin1|Hawái|ハワイ|हवाई द्वीप;हवाई राज्य|Χαβάη
+Hawaii|US|admin1|Hawái|ハワイ|हवाई;हवाई द्वीप;हवाई राज्य|Χαβάη
 Bangkok|TH|city|Bangkok|バンコク|बैंकॉक;बैंकाक|Μπανγκόκ
 Phuket|TH|city|Phuket|プーケット|फुकेत|Πουκέτ
 Singapore|SG|country|Singapur|シンガポール|सिंगापुर|Σιγκαπούρη
