@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from udfs.gazetteer.features import person_name, person_names
-from udfs.gazetteer.index import feature_name_ok
+from udfs.gazetteer.features import feature_name_ok, person_name, person_names
 
 
 @pytest.mark.parametrize(

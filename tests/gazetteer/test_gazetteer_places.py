@@ -18,14 +18,20 @@ EXAMPLES = {
     "Rafting down the Colorado River": "US",
     "Beautiful beach near Doha": "QA",
     "Italian villa in Tuscany": "IT",
+    "Oil rig in the Mediterranean Sea": None,  # seas name no country
+    # A famous name that is neither an everyday word nor a person's name.
+    "A house in Liverpool": "GB",
+    # Listings and addresses.
+    "2 bed flat to rent in Church Road, Hove": "GB",
+    # A demonym before a product or style noun names a style.
+    "French door curtains": None,
+    "Chinese style headpiece": None,
 }
 # Issue 21 cases the shipped model does not get yet (strict: a fix shows up as XPASS).
 NOT_YET = {
     "Climbing Mount Kilimanjaro at dawn": "TZ",  # towns of KE within 150 km: kept as vague
-    "A house in Liverpool": "GB",  # famous city vs word commonness (prominence too weak)
-    "A house in Bari": "IT",
-    "French door curtains": None,  # the dev labels read "French style" as France
-    "Chinese style headpiece": None,
+    "A house in Bari": "IT",  # a short name shared with places in Somalia and India
+    "12 Station Road, Liverpool": "GB",  # a caption of one address, no listing word
 }
 
 
@@ -60,7 +66,7 @@ def test_famous_places_probe(ref_wh_master: Path, engine: Engine) -> None:
         rows = probe_rows(con)
     assert ("Shanghai", "CN") in names and len(rows) == len(TEMPLATES) * len(names)
     res = probe_accuracy(engine, rows)
-    assert res["accuracy"] >= 0.98, res  # measured 0.9825 (target 0.99: not reached)
+    assert res["accuracy"] >= 0.984, res  # measured 0.9852 (target 0.99: not reached)
 
 
 def _km(a: float, b: float, c: float, d: float) -> float:
@@ -94,4 +100,5 @@ def test_geovirus_acc161(shared: Path, engine: Engine) -> None:
         if ov:
             m = max(ov, key=lambda m: m["score"])
             hits += _km(g["lat"], g["lon"], m["lat"], m["lon"]) < 161
+    print(f"GeoVirus Acc@161km {hits / gold.height:.4f}")
     assert hits / gold.height >= 0.6, hits / gold.height

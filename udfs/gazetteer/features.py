@@ -62,6 +62,24 @@ def dict_word(key: str) -> bool:
     return bool(words) and all(w in d for w in words)
 
 
+# Words that say a phrase of everyday words is a feature's name ("Big Sandy Lake").
+TYPE_WORDS = frozenset(
+    {"lake", "lakes", "river", "mount", "mountains", "island", "islands", "isle", "bay"}
+    | {"canyon", "falls", "peak", "national", "park", "glacier", "desert", "gulf", "reservoir"}
+    | {"volcano", "valley", "cape", "peninsula", "fjord", "lagoon"}
+)
+OPEN_WATER = ("NE:sea", "NE:ocean")  # seas name no country, whatever point they are given
+
+
+def feature_name_ok(key: str) -> bool:
+    """A natural feature or landmark is a candidate under this name: not an everyday word
+    ("Arches", "Pool") nor a phrase of them without a type word ("Rocky Mountain")."""
+    words = content_words(key)
+    if " " not in key:
+        return not (dict_word(key) or common_word(key, 4.5))
+    return not all(w in dictionary_words() for w in words) or bool(TYPE_WORDS & set(words))
+
+
 @lru_cache(maxsize=200_000)
 def zipf(key: str) -> float:
     """How common `key` is as English text (wordfreq Zipf scale, 0 = unseen, 7 = 'the').
@@ -112,9 +130,7 @@ FEATURE_SOURCES = {
     "city_zipf": "name",
     "city_common_word": "name",
     "city_common_uncapitalised": "context",
-    "city_excess_zipf": "name",
     "city_pop_500k": "name",
-    "city_zipf_500k": "name",
     "city_dict_word": "name",
     "city_dict_zipf": "name",
     "multi_all_common": "name",
@@ -136,7 +152,6 @@ FEATURE_SOURCES = {
     "supported_by_mentions": "context",
     "one_over_n_countries": "name",
     "most_populous": "name",
-    "non_latin": "name",
     "fuzzy": "context",
     "fuzzy_gap": "context",
 }

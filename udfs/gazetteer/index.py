@@ -10,12 +10,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from udfs.gazetteer.features import (
+    OPEN_WATER,
     STATIC_FEATURES,
     common_word,
     content_words,
     dict_word,
-    dictionary_words,
     english_frequencies,
+    feature_name_ok,
     person_name,
     zipf,
 )
@@ -47,7 +48,7 @@ from udfs.gazetteer.multilingual import (
     phrase_keys,
 )
 
-GAZETTEER_VERSION = "22"
+GAZETTEER_VERSION = "23"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -135,24 +136,6 @@ def country_points() -> dict[str, tuple[float, float]]:
     return out
 
 
-# Words that say a phrase of everyday words is a feature's name ("Big Sandy Lake").
-TYPE_WORDS = frozenset(
-    {"lake", "lakes", "river", "mount", "mountains", "island", "islands", "isle", "bay"}
-    | {"canyon", "falls", "peak", "national", "park", "glacier", "desert", "gulf", "reservoir"}
-    | {"volcano", "valley", "cape", "peninsula", "fjord", "lagoon"}
-)
-OPEN_WATER = ("NE:sea", "NE:ocean")  # seas name no country, whatever point they are given
-
-
-def feature_name_ok(key: str) -> bool:
-    """A natural feature or landmark is a candidate under this name: not an everyday word
-    ("Arches", "Pool") nor a phrase of them without a type word ("Rocky Mountain")."""
-    words = content_words(key)
-    if " " not in key:
-        return not (dict_word(key) or common_word(key, 4.5))
-    return not all(w in dictionary_words() for w in words) or bool(TYPE_WORDS & set(words))
-
-
 def _spanning_features(db) -> set[str]:
     """Keys of Natural Earth features that span borders (or lie far from any town): no
     evidence of a country, so they consume their words like vague regions ("Gulf of Mexico")."""
@@ -202,7 +185,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
             k = ADMIN1 if fc in ("ADM1", "ADM2") else CITY  # a division either way
         if not key or key in VAGUE or key.count(" ") >= MAX_NGRAM or key.isdigit():
             continue
-        if k == FEATURE and (key in spanning or fc in OPEN_WATER or not feature_name_ok(key)):
+        if k == FEATURE and (fc in OPEN_WATER or not feature_name_ok(key)):
             if fc in OPEN_WATER:
                 spanning.add(key)  # consumes its words, names nothing ("Mediterranean Sea")
             continue
@@ -374,10 +357,7 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "city_famous_name": city and pop >= 100_000 and z >= 3.0 and not dw and not pn,
             "city_zipf": z if city else 0.0,
             "city_common_word": city and z >= 4.0,
-            "city_excess_zipf": max(0.0, z - (lp - 2.0)) if city else 0.0,
             "city_pop_500k": city and pop >= 500_000,
-            # Big cities are frequent words because they are famous, not because they are words.
-            "city_zipf_500k": z if city and pop >= 500_000 else 0.0,
             # Everyday words are dictionary headwords; famous names are not ("rome", "boston").
             "city_dict_word": city and dw,
             "city_dict_zipf": z if city and dw else 0.0,
@@ -386,7 +366,6 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "short": len(key) <= 4,
             "one_over_n_countries": 1.0 / len(by_country),
             "most_populous": city and pop >= top_pop,
-            "non_latin": cjk or not key.isascii(),
         }
         row = {
             "key": key,
