@@ -3,6 +3,8 @@ private in-memory DuckDB (steps in sql/geoparse/*.sql)."""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,12 +31,58 @@ def _fix_mojibake(texts: pa.Array) -> pa.Array:
     rows = pc.filter(other, pc.fill_null(hit, False))
     if not len(rows):
         return texts
-    import ftfy
-
     # Only the flagged rows go through Python.
-    fixed = [ftfy.fix_text(t) for t in texts.take(rows).to_pylist()]
+    fixed = [_fix_one(t) for t in texts.take(rows).to_pylist()]
     bad = pc.is_in(pa.arange(0, len(texts)), value_set=rows)
     return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
+
+
+# cp1252's characters for the bytes 0x80-0x9F (those it defines) back to their bytes: with
+# latin-1 for the rest, the bytes a UTF-8 text was read from under either decoding.
+_CP1252_BYTES = str.maketrans(
+    {
+        bytes([b]).decode("cp1252"): chr(b)
+        for b in range(0x80, 0xA0)
+        if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    }
+)
+# What still looks like mojibake after re-decoding (then ftfy decides), in Python syntax.
+_MOJIBAKE_LEFT = re.compile(
+    "Ã[\x80-\xbf\u0152-\u0192\u02c6-\u02dc\u2013-\u2122]|Â[\x80-\xbf]|â€|[\x80-\x9f]"
+)
+
+
+def _fix_one(text: str) -> str:
+    """ftfy.fix_text(text), faster for the common case (~0.1 ms instead of ~0.3): UTF-8 read
+    as cp1252/latin-1 once or twice over ("Ã¢Â\x80Â\x93" for "–") is re-decoded with codecs
+    (C), then ftfy runs without its encoding search (quotes, width, NFC...). Texts where that
+    leaves anything that looks like mojibake (mixed or partial cases) go to ftfy whole."""
+    import ftfy
+
+    x = text
+    for _ in range(3):
+        try:
+            x = x.translate(_CP1252_BYTES).encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            break
+    if x == text or _MOJIBAKE_LEFT.search(x):
+        return ftfy.fix_text(text)
+    return ftfy.fix_text(x, _ftfy_rest())
+
+
+@lru_cache(maxsize=1)
+def _ftfy_rest():
+    from ftfy import TextFixerConfig
+
+    return TextFixerConfig(fix_encoding=False, explain=False)
+
+
+_AUTOMATA: dict[tuple, object] = {}  # CJK automata by index file identity (_file_id)
+
+
+def _file_id(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
 # Steps that run only when they can add mentions (see Engine.features).
@@ -98,6 +146,8 @@ class Engine:
         self._places = (sql_dir() / "geoparse" / "50_places.sql").read_text(encoding="utf-8")
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_min_score() AS {MIN_MENTION_SCORE!r}")
         self._automaton = None
+        # A file index is read in place: its CJK automaton is built once per process.
+        self._index_id = None if isinstance(gazetteer, dict) else _file_id(Path(gazetteer))
 
     def set_prior(self, model: dict) -> None:
         """The first pass that weighs support (macro g_prior over a g_feat0 row): the model's
@@ -183,6 +233,10 @@ class Engine:
         return len(rows)
 
     def cjk_automaton(self):
+        """The Aho-Corasick automaton of the index's CJK names (built on first use, ~0.5 s;
+        shared by every engine of this process over the same index file)."""
+        if self._automaton is None and self._index_id in _AUTOMATA:
+            self._automaton = _AUTOMATA[self._index_id]
         if self._automaton is None:
             import ahocorasick
 
@@ -194,6 +248,9 @@ class Engine:
                 a.add_word(k, k)
             a.make_automaton()
             self._automaton = a
+            if self._index_id is not None:
+                _AUTOMATA.clear()  # one index per process in practice: keep only the latest
+                _AUTOMATA[self._index_id] = a
         return self._automaton
 
     def score(self, p: pa.Array | None = None) -> None:
