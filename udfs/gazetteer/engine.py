@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from udfs.gazetteer.features import CAPTION_FEATURES, FEATURES, PRIOR_FEATURES
 from udfs.gazetteer.index import _materialize, _private_db
@@ -83,6 +84,28 @@ _AUTOMATA: dict[tuple, object] = {}  # CJK automata by index file identity (_fil
 def _file_id(path: Path) -> tuple:
     st = path.stat()
     return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+# Parse distinct texts only when at most this share of a batch is distinct.
+DEDUP_MAX_SHARE = 0.95
+
+
+def _expand(preds: pa.Table, ments: pa.Table, idx) -> tuple[pa.Table, pa.Table]:
+    """The answers of distinct texts (r = position in the distinct list) back to the rows
+    `idx` (a distinct text's position for each row): one prediction per row, and each row's
+    copy of its text's mentions, in (row, start) order as parse gives them."""
+    import numpy as np
+
+    n, n_distinct = len(idx), preds.num_rows
+    preds = preds.take(pa.array(idx)).set_column(0, "r", pa.arange(0, n))
+    mr = ments["r"].to_numpy()
+    count_u = np.bincount(mr, minlength=n_distinct).astype(np.int64)
+    start_u = np.cumsum(count_u) - count_u  # parse sorts mentions by (r, start)
+    count = count_u[idx]
+    row = np.repeat(np.arange(n, dtype=np.int64), count)
+    within = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    ments = ments.take(pa.array(start_u[idx][row] + within))
+    return preds, ments.set_column(0, "r", pa.array(row))
 
 
 # Steps that run only when they can add mentions (see Engine.features).
@@ -308,9 +331,22 @@ class Engine:
         return preds, ments
 
     def parse(self, texts: list[str | None] | pa.Array) -> tuple[pa.Table, pa.Table]:
-        self.features(texts)
+        """(predictions, mentions) of `texts` (row numbers r are the texts'). A text's answer
+        depends on that text alone, so repeated texts (common in caption data) are parsed
+        once and their rows copied."""
+        if isinstance(texts, pa.ChunkedArray):
+            arr = texts.combine_chunks()
+        else:
+            arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+        enc = pc.dictionary_encode(arr, null_encoding="encode")
+        if len(enc.dictionary) > DEDUP_MAX_SHARE * len(arr):  # (nearly) all distinct
+            self.features(arr)
+            self.score()
+            return self.decide()
+        self.features(enc.dictionary)
         self.score()
-        return self.decide()
+        preds, ments = self.decide()
+        return _expand(preds, ments, enc.indices.to_numpy(zero_copy_only=False))
 
     def parse_one(self, text: str | None) -> dict:
         """{country_code, confidence, mention, mentions} for one text (tests, the REPL)."""
