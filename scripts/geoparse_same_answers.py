@@ -83,7 +83,8 @@ def compare(a: Path, b: Path) -> int:
         else:
             bad += 1
             print(
-                f"DIFFER  {name}: {ta.num_rows:,} vs {tb.num_rows:,} rows, {ta.schema} / {tb.schema}"
+                f"DIFFER  {name}: {ta.num_rows:,} vs {tb.num_rows:,} rows"
+                + ("" if ta.schema.equals(tb.schema) else f", schemas {ta.schema} / {tb.schema}")
             )
             if ta.num_rows == tb.num_rows and ta.schema.equals(tb.schema):
                 for c in ta.column_names:
