@@ -1,0 +1,80 @@
+"""Speed paths of the offline geoparser give the slow paths' answers: repeated texts parsed
+once (Engine.parse), mojibake re-decoded without ftfy's search (_fix_one)."""
+
+from __future__ import annotations
+
+import ftfy
+import pyarrow as pa
+import pytest
+
+import geosql
+import udfs.gazetteer.engine as eng
+from udfs.gazetteer import Engine, load_gazetteer
+
+TEXTS = [
+    "Sunset over the Golden Gate Bridge, San Francisco, California",
+    None,
+    "3 bedroom house for sale in Austin, TX 78701",
+    "",
+    "Sunset over the Golden Gate Bridge, San Francisco, California",
+    "Modern living room with a beautiful wedding dress on sale",
+    "4 bed terraced house to rent, N5 1TB",
+    None,
+    "3 bedroom house for sale in Austin, TX 78701",
+    "東京の夜景とタワー",
+    "Bou IsmaÃ¯l is a city in Tipaza Province, Algeria",
+    "東京の夜景とタワー",
+]
+
+MOJIBAKE = [
+    "Bou IsmaÃ¯l is a city in Tipaza Province, Algeria",  # once
+    "Festival 2018 Ã¢Â\x80Â\x93 CANCELLED",  # twice, with C1 controls
+    "Ã\x90Â¤Ã\x90Â°Ã\x90Â¹Ã\x90Â»Ã\x91Â\x8b Ã\x90Â¸Ã\x90Â· OneDrive",  # Cyrillic, twice
+    "Itâ€™s a â€œniceâ€\x9d day in CuraÃ§ao",  # curly quotes: ftfy also straightens them
+    "Sale apartment 116Ã\x82Â 000Ã¢Â\x82Â¬. 1 Bed",  # a lost no-break space: ftfy's case
+    "Mali LoÃ Â¡inj in Croatia",  # partial: ftfy whole
+    "MLSÃ\x82Â® # C4138798 – déjà vu",  # mixed with real accents: ftfy whole
+    "Ã¯Â¿Â½Ã¯Â¿Â½, Cozy Living Room",  # replacement characters
+]
+
+
+@pytest.fixture(scope="module")
+def engine(ref_wh_master) -> Engine:
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        return Engine(load_gazetteer(con))
+
+
+def test_repeated_texts_parsed_once_same_rows(engine, monkeypatch):
+    calls = []
+    features = engine.features
+    monkeypatch.setattr(engine, "features", lambda a: calls.append(len(a)) or features(a))
+    fast = engine.parse(TEXTS)
+    assert calls == [8]  # the distinct texts (None and "" included) went through the steps
+    monkeypatch.setattr(eng, "DEDUP_MAX_SHARE", 0.0)  # never dedup
+    slow = engine.parse(TEXTS)
+    assert calls[-1] == len(TEXTS)
+    assert fast[0].equals(slow[0])
+    assert fast[1].equals(slow[1])
+    assert fast[1].num_rows > 6
+    assert fast[0]["r"].to_pylist() == list(range(len(TEXTS)))
+
+
+def test_expand_rows_in_row_then_start_order():
+    preds = pa.table({"r": [0, 1], "country_code": ["FR", None]})
+    ments = pa.table({"r": [0, 0], "start_pos": [0, 7]})
+    p, m = eng._expand(preds, ments, pa.array([1, 0, 1, 0]).to_numpy())
+    assert p.to_pydict() == {"r": [0, 1, 2, 3], "country_code": [None, "FR", None, "FR"]}
+    assert m.to_pydict() == {"r": [1, 1, 3, 3], "start_pos": [0, 7, 0, 7]}
+
+
+@pytest.mark.parametrize("text", MOJIBAKE)
+def test_fix_one_is_ftfy(text):
+    assert eng._fix_one(text) == ftfy.fix_text(text)
+    assert eng._fix_one(text) != text
+
+
+def test_fix_mojibake_rows():
+    texts = pa.array(["plain ascii", None, "déjà vu", *MOJIBAKE])
+    out = eng._fix_mojibake(texts).to_pylist()
+    assert out[:3] == ["plain ascii", None, "déjà vu"]
+    assert out[3:] == [ftfy.fix_text(t) for t in MOJIBAKE]
