@@ -48,7 +48,7 @@ from udfs.gazetteer.multilingual import (
     phrase_keys,
 )
 
-GAZETTEER_VERSION = "23"
+GAZETTEER_VERSION = "24"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
