@@ -48,7 +48,7 @@ from udfs.gazetteer.multilingual import (
     phrase_keys,
 )
 
-GAZETTEER_VERSION = "24"
+GAZETTEER_VERSION = "25"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -102,7 +102,8 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
                coalesce(p.lon, CASE WHEN p.feature_code LIKE 'PCL%' THEN c.lon ELSE a.lon END)
                    AS lon,
                n.lang, p.admin1_code AS a1, coalesce(ne.prominence, 0.0) AS prominence,
-               p.feature_class, (n.name = p.name OR n.name = p.asciiname) AS own
+               p.feature_class, (n.name = p.name OR n.name = p.asciiname) AS own,
+               p.lat IS NOT NULL AS own_point
         FROM (SELECT geonameid, name, lang FROM place_names
               UNION ALL SELECT geonameid, name, lang FROM _extra_names) n
         JOIN places p USING (geonameid)
@@ -115,7 +116,7 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
         -- below any countrystatecity id): lakes, parks, islands, peaks...
         SELECT name, -2000000 - row_number() OVER (ORDER BY name, kind, country_code),
                country_code, 'NE:' || kind, 0, lat, lon, 'naturalearth', NULL,
-               greatest(0, 10 - scalerank) / 10, 'N', true
+               greatest(0, 10 - scalerank) / 10, 'N', true, true
         FROM read_csv('{nef}')
         WHERE use = 'feature' AND country_code IS NOT NULL
         ORDER BY 2, 1  -- deterministic candidate numbering and tie-breaks
@@ -167,8 +168,11 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     db.close()
     cols = {c: rows[c].to_pylist() for c in rows.column_names}
     points = country_points()
-    for i, fc in enumerate(cols["feature_code"]):  # a country's point: its usual label point
-        if fc and fc.startswith("PCL") and cols["country_code"][i] in points:
+    # A country without a point of its own (the bundled data) gets its usual label point; one
+    # from the full GeoNames dump keeps GeoNames' point (what GeoNames-based gold uses).
+    for i, fc in enumerate(cols["feature_code"]):
+        own = cols["own_point"][i]
+        if fc and fc.startswith("PCL") and not own and cols["country_code"][i] in points:
             cols["lat"][i], cols["lon"][i] = points[cols["country_code"][i]]
     places: list[tuple] = []  # (country, kind, pop, gid, lat, lon, admin1, prominence)
     place_idx: dict[tuple[int, int], int] = {}
