@@ -29,6 +29,28 @@ def benchmark(name: str):
     return deco
 
 
+def insert_bench_captions(con, texts: list[str], languages: list[str | None]) -> None:
+    """Insert `texts` (with their given `languages`, None to detect) as dataset 'bench',
+    caption ids b:0, b:1, ... (for benchmarks that run a stage over captions)."""
+    import pyarrow as pa
+
+    t = pa.table(
+        {
+            "caption_id": [f"b:{i}" for i in range(len(texts))],
+            "text": pa.array(texts, pa.string()),
+            "language": pa.array(languages, pa.string()),
+        }
+    )
+    con.register("_bench_captions", t)
+    try:
+        con.execute(
+            "INSERT INTO captions (caption_id, dataset, language, text)"
+            " SELECT caption_id, 'bench', language, text FROM _bench_captions"
+        )
+    finally:
+        con.unregister("_bench_captions")
+
+
 def load_benchmarks() -> dict[str, Callable[[Path, float], list[str]]]:
     """Import the core benchmark modules (`geosql/bench_*.py`) and `udfs.<family>.bench` of
     every family package."""

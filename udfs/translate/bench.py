@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from geosql.bench import benchmark
+from geosql.bench import benchmark, insert_bench_captions
 
 TEXTS = [
     ("Atardecer en la playa de la Barceloneta, Barcelona", "es"),
@@ -21,8 +21,6 @@ TEXTS = [
 @benchmark("translate")
 def bench_translate(workdir: Path, scale: float) -> list[str]:
     """1,000 captions (x scale) in 4 languages, tiny NLLB on CPU, max_length 32."""
-    import pyarrow as pa
-
     import geosql
     from geosql.runner import run_stage
     from udfs.translate.tiny import build_tiny_nllb
@@ -30,20 +28,9 @@ def bench_translate(workdir: Path, scale: float) -> list[str]:
     model = build_tiny_nllb(workdir / "tiny-nllb")
     n = max(64, int(1000 * scale))
     rows = [TEXTS[i % len(TEXTS)] for i in range(n)]
-    t = pa.table(
-        {
-            "caption_id": [f"b:{i}" for i in range(n)],
-            "text": [r[0] for r in rows],
-            "language": [r[1] for r in rows],
-        }
-    )
     lines = []
     with geosql.connect(workdir / "bench.duckdb") as con:
-        con.register("_t", t)
-        con.execute(
-            "INSERT INTO captions (caption_id, dataset, language, text)"
-            " SELECT caption_id, 'bench', language, text FROM _t"
-        )
+        insert_bench_captions(con, [r[0] for r in rows], [r[1] for r in rows])
         for bs in (16, 64):
             cfg = {"model": str(model), "device": "cpu", "max_length": 32, "gen_batch_size": bs}
             con.execute("DELETE FROM stage_items WHERE stage = 'translate'")
