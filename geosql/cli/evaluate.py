@@ -174,13 +174,13 @@ def toponyms_cmd(ctx, docs, gold, method, settings, name, as_json) -> None:
         f"  error km    median {f(r['median_error_km'], ',.1f')}  mean {f(r['mean_error_km'], ',.1f')}"
         f"  AUC {f(r['auc'])} (lower is better)"
     )
-    click.echo("  by mention score:  threshold  mentions  precision  recall")
+    click.echo(f"  by {r['mention_score']}:  threshold  mentions  precision  recall")
     for a in r["at_threshold"]:
         click.echo(
             f"                     {a['threshold']:<9}  {a['mentions']:<8}  "
             f"{f(a['precision'])}     {f(a['recall'])}"
         )
-    for line in reliability_lines(r["mention_calibration"], "mention score"):
+    for line in reliability_lines(r["mention_calibration"], r["mention_score"]):
         click.echo(line)
 
 

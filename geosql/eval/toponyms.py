@@ -70,7 +70,7 @@ _GOLD_SQL = """
 WITH g AS (SELECT row_number() OVER () AS gid_, * FROM _topo_gold),
 m AS (
     SELECT row_number() OVER () AS mid_, caption_id, start_pos, end_pos, lat, lon,
-           country_code, score
+           country_code, score, coalesce(toponym_score, score) AS tscore
     FROM geo_mentions
     WHERE method = $method AND ($config_key IS NULL OR config_key = $config_key)
       AND caption_id IN (SELECT caption_id FROM captions WHERE dataset = $dataset)
@@ -94,14 +94,15 @@ gc AS (
 SELECT g.gid_, b.mid_ IS NOT NULL AS found, b.lat IS NOT NULL AS has_coords,
        CASE WHEN b.lat IS NOT NULL THEN haversine_km(g.lat, g.lon, b.lat, b.lon) END AS err_km,
        gc.cc AS gold_cc, b.country_code AS pred_cc,
-       (SELECT max(score) FROM pairs p WHERE p.gid_ = g.gid_) AS best_score
+       (SELECT max(tscore) FROM pairs p WHERE p.gid_ = g.gid_) AS best_score
 FROM g LEFT JOIN best b USING (gid_) LEFT JOIN gc USING (gid_)
 ORDER BY g.gid_
 """
 
-# One row per stored mention: its score and whether it overlaps a gold span.
+# One row per stored mention: its toponym score (the candidate score where a method gives
+# none) and whether it overlaps a gold span; then whether any toponym score was given.
 _MENTION_SQL = """
-SELECT m.score,
+SELECT coalesce(m.toponym_score, m.score), m.toponym_score IS NOT NULL,
        EXISTS (SELECT 1 FROM _topo_gold g WHERE g.caption_id = m.caption_id
                AND m.start_pos < g.end_ AND m.end_pos > g.start_) AS gold
 FROM geo_mentions m
@@ -151,11 +152,14 @@ def toponym_metrics(
     with_coords = [r[3] for r in found if r[3] is not None]
     all_err = [r[3] if r[3] is not None else MAX_ERROR_KM for r in rows]
     within = sum(1 for e in with_coords if e <= ACC_KM)
+    scored_by = "toponym_score" if any(t for _, t, _ in ments) else "score"
+    ments = [(s, g) for s, _, g in ments]
     n_m = len(ments)
     m_gold = sum(1 for _, g in ments if g)
     precision, recall = _ratio(m_gold, n_m), _ratio(len(found), n)
     f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else None
-    with_cc = [r for r in found if r[4] is not None]
+    # (a continent's mention names no country: left out, like gold points far from any town)
+    with_cc = [r for r in found if r[4] is not None and r[5] is not None]
     at = []
     for t in thresholds:
         kept = [g for s, g in ments if (s if s is not None else 0.0) >= t]
@@ -190,6 +194,7 @@ def toponym_metrics(
         "median_error_km": round(median, 1) if median is not None else None,
         "mean_error_km": round(sum(srt) / len(srt), 1) if srt else None,
         "auc": log_error_auc(all_err),
+        "mention_score": scored_by,  # what at_threshold and mention_calibration read
         "at_threshold": at,
         "mention_calibration": reliability([s for s, _ in ments], [g for _, g in ments], bins),
     }

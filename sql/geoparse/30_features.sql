@@ -105,7 +105,7 @@ WITH a AS MATERIALIZED (
 ), s AS MATERIALIZED (  -- narrow, so that the wide rows of a never fill a join's hash table
     SELECT n.r, n.cc, n.key, t.kp - n.kp AS other_kp, t.sp FROM n JOIN t USING (r, cc)
 )
-SELECT a.* EXCLUDE (key, n_strong, p0),
+SELECT a.* EXCLUDE (key, n_strong, p0), a.p0 AS p_prior,
        least(s.sp - a.n_strong * a.p0, 2)::DOUBLE AS f_supported_by_division,
        least(s.other_kp, 3)::DOUBLE AS f_supported_by_mentions
 FROM a JOIN s USING (r, cc, key);

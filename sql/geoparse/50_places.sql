@@ -4,12 +4,36 @@
 -- takes the one inside a division named by another confident mention ("Rapides Parish",
 -- "Louisiana"), else the one within 150 km of another confident mention's place, else the
 -- most populous (the index's choice). Every mention has a point: countries and divisions
--- carry a representative point from the index.
+-- carry a representative point from the index; continents theirs (below).
 CREATE OR REPLACE TEMP TABLE g_best AS
 SELECT s.*, m.key
 FROM g_scored s JOIN g_ment m USING (mid)
 WHERE s.p >= g_min_score()
 QUALIFY row_number() OVER (PARTITION BY s.mid ORDER BY s.p DESC, s.cc DESC) = 1;
+
+-- A country's name means the country, not a town of that name abroad ("Norway" beside "the
+-- United States" is not Norway, Michigan), unless the next mention places the town ("Norway,
+-- Maine", "Lebanon PA"): such a town gives way to the mention's country candidate.
+CREATE OR REPLACE TEMP TABLE g_swap AS
+WITH cn AS (  -- each mention's best country candidate
+    SELECT * FROM g_scored
+    WHERE f_country > 0 AND p >= g_min_score()
+    QUALIFY row_number() OVER (PARTITION BY mid ORDER BY p DESC, cc DESC) = 1
+), d AS (  -- mentions that chose a town but could be a country
+    SELECT b.mid, b.r, b.cc FROM g_best b SEMI JOIN cn USING (mid) WHERE b.f_city > 0
+), placed AS (
+    SELECT DISTINCT d.mid
+    FROM d
+    JOIN g_ment m USING (mid)
+    JOIN g_ment m2 ON m2.r = m.r AND m2.i = m.i + m.sz AND trim(m2.sep) IN ('', ',')
+    JOIN g_scored n ON n.mid = m2.mid AND n.cc = d.cc
+    WHERE n.p >= 0.5 AND (n.f_us_state > 0 OR n.f_admin1 > 0 OR n.f_abbreviation > 0)
+)
+SELECT cn.* FROM cn SEMI JOIN d USING (mid) ANTI JOIN placed USING (mid);
+
+DELETE FROM g_best WHERE mid IN (SELECT mid FROM g_swap);
+
+INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_swap w JOIN g_ment m USING (mid);
 
 CREATE OR REPLACE TEMP TABLE g_out AS
 WITH ctx AS (  -- what confident mentions say about where the text is
@@ -32,10 +56,49 @@ WITH ctx AS (  -- what confident mentions say about where the text is
     FROM ev
     QUALIFY row_number() OVER (PARTITION BY mid ORDER BY inside DESC, near DESC, pop DESC, gid)
             = 1
+), places AS (
+    SELECT b.r, b.mid, b.mtext AS mention, b.s AS start_pos, b.e AS end_pos,
+           CASE WHEN k.moved THEN k.gid ELSE b.gid END AS geonameid, b.cc AS country_code,
+           CASE WHEN k.moved THEN k.lat ELSE b.lat END AS lat,
+           CASE WHEN k.moved THEN k.lon ELSE b.lon END AS lon,
+           round(b.p, 4) AS score,
+           -- the mention model's features (MENTION_FEATURES; the macro g_toponym below):
+           -- the first pass's logit, i.e. the score without the support of other mentions,
+           -- which long texts give every word of a country they keep naming
+           geo_logit(coalesce(b.p_prior, b.p)) AS m_logit,
+           (b.f_demonym > 0)::DOUBLE AS m_demonym,
+           (NOT geo_cap(b.mtext))::DOUBLE AS m_lower,
+           (b.f_country > 0)::DOUBLE AS m_country,
+           (greatest(b.f_us_state, b.f_admin1, b.f_abbreviation) > 0)::DOUBLE AS m_division,
+           (b.f_feature > 0)::DOUBLE AS m_feature,
+           (b.f_city_dict_word > 0)::DOUBLE AS m_dict_word,
+           (b.f_city_person_name > 0)::DOUBLE AS m_person_name,
+           b.f_supported_by_mentions / 3 AS m_support,
+           0.0 AS m_continent
+    FROM g_best b LEFT JOIN pick k USING (mid)
+), rg AS (
+    -- Continents ("cases in Africa") name no country, so the caption decision never sees
+    -- them, but they are places with a point (g_region: GeoNames'): a mention when written
+    -- capitalised, unless inside a longer match ("South Africa", "East Africa").
+    SELECT l.r, l.key, x.text, unnest(g_context(x, l.i, l.sz))
+    FROM (SELECT * FROM g_long SEMI JOIN g_region USING (key) WHERE vague) l
+    JOIN g_text x USING (r)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM g_long m
+        WHERE m.sz > 1 AND m.r = l.r AND m.i < l.i AND l.i <= m.i + m.sz - 1
+    )
+), regions AS (
+    SELECT c.r, c.r * 4294967296 + c.s AS mid, substring(c.text, c.s + 1, c.e - c.s) AS mention,
+           c.s AS start_pos, c.e AS end_pos, g.gid AS geonameid, NULL AS country_code, g.lat,
+           g.lon, 0.9 AS score, geo_logit(0.9) AS m_logit, 0.0 AS m_demonym, 0.0 AS m_lower,
+           0.0 AS m_country, 0.0 AS m_division, 0.0 AS m_feature, 0.0 AS m_dict_word,
+           0.0 AS m_person_name, 0.0 AS m_support, 1.0 AS m_continent
+    FROM rg c JOIN g_region g USING (key)
+    WHERE geo_cap(substring(c.text, c.s + 1, 1))
+), o AS (
+    SELECT * FROM places UNION ALL BY NAME SELECT * FROM regions
 )
-SELECT b.r, b.mid, b.mtext AS mention, b.s AS start_pos, b.e AS end_pos,
-       CASE WHEN k.moved THEN k.gid ELSE b.gid END AS geonameid, b.cc AS country_code,
-       CASE WHEN k.moved THEN k.lat ELSE b.lat END AS lat,
-       CASE WHEN k.moved THEN k.lon ELSE b.lon END AS lon,
-       round(b.p, 4) AS score
-FROM g_best b LEFT JOIN pick k USING (mid);
+-- toponym_score (macro g_toponym, the mention model of udfs/gazetteer/mention_model.json):
+-- P(the mention is a toponym as toponym-annotated news marks them: not a demonym, not a
+-- word); scripts/train_mention_score.py fits it on the m_* columns.
+SELECT o.*, g_toponym(o) AS toponym_score FROM o;

@@ -10,9 +10,12 @@ CREATE TABLE IF NOT EXISTS geo_mentions (
     country_code VARCHAR,
     lat DOUBLE,
     lon DOUBLE,
-    score DOUBLE,
+    score DOUBLE,                      -- the chosen candidate's probability (the parser's)
     config_key VARCHAR
 );
+-- P(the mention is a toponym as toponym-annotated news marks them: demonyms and words score
+-- low), from the mention model (udfs/gazetteer/mention_model.json); NULL for other methods.
+ALTER TABLE geo_mentions ADD COLUMN IF NOT EXISTS toponym_score DOUBLE;
 
 CREATE TABLE IF NOT EXISTS geo_predictions (
     caption_id VARCHAR NOT NULL,

@@ -65,3 +65,9 @@ def test_geovirus_figures(shared: Path, ref_wh: Path) -> None:
     print(f"  mention score ECE {out['mention_calibration']['ece']}")
     assert out["n_docs"] == 229 and out["gold_toponyms"] == 2170
     assert out["recall"] > 0.5
+    # Issue 14's targets, as regression floors (measured 0.786 and 0.966).
+    assert out["acc_161km"] >= 0.75 and out["country_accuracy_found"] >= 0.96
+    assert out["found_without_coordinates"] == 0
+    # The mention model was fitted on GeoVirus (5-fold CV grouped by article: ECE 0.037), so
+    # this is an in-sample check that toponym_score is what thresholds read.
+    assert out["mention_score"] == "toponym_score" and out["mention_calibration"]["ece"] < 0.1

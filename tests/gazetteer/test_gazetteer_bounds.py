@@ -136,6 +136,67 @@ def test_co_mentions_pick_the_town(engine: Engine, text: str, lat: float) -> Non
     assert m["country_code"] == "US" and abs(m["lat"] - lat) < 0.5, m
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "cc"),
+    [
+        ("Officials in the United States and Norway confirmed the cases", "Norway", "NO"),
+        ("Cases rose in Texas, Ohio and Lebanon last week", "Lebanon", "LB"),
+        ("A farm near Norway, Maine", "Norway", "US"),  # the next mention places the town
+    ],
+)
+def test_a_country_name_means_the_country(engine: Engine, text: str, name: str, cc: str) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == name)
+    assert m["country_code"] == cc, m
+
+
+def _km(a: dict, lat: float, lon: float) -> float:
+    from math import asin, cos, radians, sin, sqrt
+
+    dlat, dlon = radians(a["lat"] - lat), radians(a["lon"] - lon)
+    h = sin(dlat / 2) ** 2 + cos(radians(lat)) * cos(radians(a["lat"])) * sin(dlon / 2) ** 2
+    return 2 * 6371 * asin(sqrt(h))
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "lat", "lon"),
+    [
+        # GeoNames puts the US at 39.76 N 98.5 W (countryinfo's Factbook point is 235 km off).
+        ("Cases in the United States rose", "United States", 39.76, -98.5),
+        # A country's alternate name that is a division's own name has the division's point.
+        ("A castle in Scotland", "Scotland", 56.5, -4.0),
+        ("Rain across England", "England", 52.5, -1.5),
+        ("Cases in Africa and Asia", "Africa", 7.19, 21.09),  # continents: GeoNames' points
+        ("Cases in Africa and Asia", "Asia", 29.84, 89.3),
+    ],
+)
+def test_country_division_and_continent_points(
+    engine: Engine, text: str, name: str, lat: float, lon: float
+) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == name)
+    assert _km(m, lat, lon) < 161, m
+
+
+def test_continents_are_mentions_but_not_countries(engine: Engine) -> None:
+    out = engine.parse_one("Wildlife of Africa")
+    assert out["country_code"] is None
+    (m,) = out["mentions"]
+    assert m["mention"] == "Africa" and m["country_code"] is None and m["lat"] is not None
+    # inside a longer name it is that name's
+    names = [m["mention"] for m in engine.parse_one("A safari in South Africa")["mentions"]]
+    assert names == ["South Africa"]
+
+
+def test_toponym_score_ranks_names_above_demonyms_and_words(engine: Engine) -> None:
+    """geo_mentions.toponym_score (the mention model): a demonym or a lower-case word is
+    evidence of a country, not a toponym."""
+    ments = {m["mention"]: m for m in engine.parse_one("French cooks in Paris")["mentions"]}
+    assert ments["Paris"]["toponym_score"] > 0.5 > ments["French"]["toponym_score"]
+    assert all(0 <= m["toponym_score"] <= 1 for m in ments.values())
+    ments = engine.parse_one("a house in paris, near Lyon")["mentions"]
+    by = {m["mention"]: m["toponym_score"] for m in ments}
+    assert by["Lyon"] > by["paris"]
+
+
 def test_a_damaged_index_is_detected(ref_wh_master, tmp_path) -> None:
     """A truncated cached index is not used (load_gazetteer rebuilds it)."""
     import shutil

@@ -10,10 +10,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.gazetteer.features import CAPTION_FEATURES, FEATURES, PRIOR_FEATURES
+from udfs.gazetteer.features import (
+    CAPTION_FEATURES,
+    FEATURES,
+    MENTION_FEATURES,
+    PRIOR_FEATURES,
+)
 from udfs.gazetteer.index import _materialize, _private_db
 from udfs.gazetteer.lexicon import CJK, CJK_RE2, POSTCODES, SPECIAL_RE2
-from udfs.gazetteer.model import load_model
+from udfs.gazetteer.model import load_mention_model, load_model
 
 MAX_MENTIONS = 256  # per text: the first ones are kept (bounds the work on a huge text)
 MIN_MENTION_SCORE = 0.05  # weaker mentions are noise ("The", "Ring") and are not stored
@@ -113,7 +118,8 @@ FUZZY_STEP, SPECIAL_STEP, FEATURES_STEP = "25_fuzzy.sql", "26_special.sql", "30_
 # What the decision (40_captions.sql, mentions) reads of each scored candidate.
 _SCORED = (
     "r, mid, cc, gid, lat, lon, a1, mtext, s, e, f_country, f_us_state, f_admin1, f_abbreviation,"
-    " f_city"
+    " f_city, f_demonym, f_feature, f_city_dict_word, f_city_person_name, f_supported_by_mentions,"
+    " p_prior"
 )
 
 
@@ -131,6 +137,7 @@ class Engine:
         threshold: float | None = None,
         fuzzy: bool = False,
         max_mentions: int = MAX_MENTIONS,
+        mention_model: dict | None = None,
     ):
         """`fuzzy`: also look up unmatched capitalised words by trigram similarity (off by
         default: on the dev sets it changes about one answer in 600 and costs ~20% speed).
@@ -151,6 +158,7 @@ class Engine:
         self.max_mentions = int(max_mentions)
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_max_mentions() AS {self.max_mentions}")
         self.set_prior(self.model)
+        self.set_mention_model(mention_model if mention_model is not None else load_mention_model())
         self.db.execute(
             "CREATE TABLE g_special (r BIGINT, s BIGINT, e BIGINT, key VARCHAR, src VARCHAR,"
             " cc VARCHAR, score DOUBLE)"
@@ -183,6 +191,18 @@ class Engine:
         else:
             expr = "1.0::DOUBLE"
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_prior(x) AS {expr}")
+
+    def set_mention_model(self, model: dict | None) -> None:
+        """The macro g_toponym over a row of g_out's m_* columns (50_places.sql): each mention's
+        toponym_score from the mention model, NULL without one."""
+        if model:
+            z = " + ".join(
+                f"{c!r} * x.m_{f}" for c, f in zip(model["coef"], MENTION_FEATURES, strict=True)
+            )
+            expr = f"round(1 / (1 + exp(-({model['intercept']!r} + {z}))), 4)"
+        else:
+            expr = "NULL::DOUBLE"
+        self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_toponym(x) AS {expr}")
 
     # -- steps
     def features(self, texts: list[str | None] | pa.Array | pa.ChunkedArray) -> None:
@@ -331,8 +351,8 @@ class Engine:
         ).to_arrow_table()
         self.db.execute(self._places)
         ments = self.db.sql(
-            "SELECT r, mention, start_pos, end_pos, geonameid, country_code, lat, lon, score"
-            " FROM g_out ORDER BY mid"
+            "SELECT r, mention, start_pos, end_pos, geonameid, country_code, lat, lon, score,"
+            " toponym_score FROM g_out ORDER BY mid"
         ).to_arrow_table()
         return preds, ments
 

