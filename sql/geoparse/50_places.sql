@@ -81,12 +81,12 @@ WITH ctx AS (  -- what confident mentions say about where the text is
     -- them, but they are places with a point (g_region: GeoNames'): a mention when written
     -- capitalised, unless inside a longer match ("South Africa", "East Africa").
     SELECT l.r, l.key, x.text, unnest(g_context(x, l.i, l.sz))
-    FROM (SELECT * FROM g_long SEMI JOIN g_region USING (key) WHERE vague) l
+    FROM (
+        SELECT c.* FROM (SELECT * FROM g_long SEMI JOIN g_region USING (key) WHERE vague) c
+        ANTI JOIN (SELECT * FROM g_long WHERE sz > 1) m
+          ON m.r = c.r AND m.i < c.i AND c.i <= m.i + m.sz - 1
+    ) l
     JOIN g_text x USING (r)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM g_long m
-        WHERE m.sz > 1 AND m.r = l.r AND m.i < l.i AND l.i <= m.i + m.sz - 1
-    )
 ), regions AS (
     SELECT c.r, c.r * 4294967296 + c.s AS mid, substring(c.text, c.s + 1, c.e - c.s) AS mention,
            c.s AS start_pos, c.e AS end_pos, g.gid AS geonameid, NULL AS country_code, g.lat,
