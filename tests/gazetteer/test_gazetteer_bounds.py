@@ -197,6 +197,19 @@ def test_toponym_score_ranks_names_above_demonyms_and_words(engine: Engine) -> N
     assert by["Lyon"] > by["paris"]
 
 
+def test_confidence_is_p_answer_right(engine: Engine, ref_wh_master: Path) -> None:
+    """`confidence` (the confidence model) is P(the answer is right): low where several
+    countries compete, however sure the second stage is that a place is named."""
+    mixed = "Montevideo is the seat of Mercosur and ALADI, in a position like Brussels in Europe"
+    clean = engine.parse_one("Sunset over Lake Tahoe, California")
+    assert clean["country_code"] == "US" and clean["confidence"] > 0.9
+    assert engine.parse_one(mixed)["confidence"] < 0.5
+    # Without the confidence model: the second stage's confidence in "names a place".
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        raw = Engine(load_gazetteer(con), confidence_model={})
+    assert raw.parse_one(mixed)["confidence"] > 0.6
+
+
 def test_a_damaged_index_is_detected(ref_wh_master, tmp_path) -> None:
     """A truncated cached index is not used (load_gazetteer rebuilds it)."""
     import shutil

@@ -12,13 +12,14 @@ import pyarrow.compute as pc
 
 from udfs.gazetteer.features import (
     CAPTION_FEATURES,
+    CONFIDENCE_FEATURES,
     FEATURES,
     MENTION_FEATURES,
     PRIOR_FEATURES,
 )
 from udfs.gazetteer.index import _materialize, _private_db
 from udfs.gazetteer.lexicon import CJK, CJK_RE2, POSTCODES, SPECIAL_RE2
-from udfs.gazetteer.model import load_mention_model, load_model
+from udfs.gazetteer.model import load_confidence_model, load_mention_model, load_model
 
 MAX_MENTIONS = 256  # per text: the first ones are kept (bounds the work on a huge text)
 MIN_MENTION_SCORE = 0.05  # weaker mentions are noise ("The", "Ring") and are not stored
@@ -123,6 +124,13 @@ _SCORED = (
 )
 
 
+def _logistic(coef: list[float], intercept: float, names: list[str], col: str) -> str:
+    """SQL for the logistic model 1 / (1 + exp(-(intercept + sum coef * column))), the
+    columns named by `col` ("x.f_{}") formatted with each feature name."""
+    z = " + ".join(f"{c!r} * {col.format(f)}" for c, f in zip(coef, names, strict=True))
+    return f"1 / (1 + exp(-({intercept!r} + {z})))"
+
+
 class Engine:
     """The offline geoparser: texts -> predictions and mentions, set-based in a private DuckDB.
 
@@ -138,6 +146,7 @@ class Engine:
         fuzzy: bool = False,
         max_mentions: int = MAX_MENTIONS,
         mention_model: dict | None = None,
+        confidence_model: dict | None = None,
     ):
         """`fuzzy`: also look up unmatched capitalised words by trigram similarity (off by
         default: on the dev sets it changes about one answer in 600 and costs ~20% speed).
@@ -159,6 +168,8 @@ class Engine:
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_max_mentions() AS {self.max_mentions}")
         self.set_prior(self.model)
         self.set_mention_model(mention_model if mention_model is not None else load_mention_model())
+        cm = confidence_model if confidence_model is not None else load_confidence_model()
+        self.confidence_model = cm or None
         self.db.execute(
             "CREATE TABLE g_special (r BIGINT, s BIGINT, e BIGINT, key VARCHAR, src VARCHAR,"
             " cc VARCHAR, score DOUBLE)"
@@ -184,10 +195,9 @@ class Engine:
         """The first pass that weighs support (macro g_prior over a g_feat0 row): the model's
         prior_coef/prior_intercept, or 1.0 (support as plain counts) when it has none."""
         if model.get("prior_coef"):
-            z = " + ".join(
-                f"{c!r} * x.f_{f}" for c, f in zip(model["prior_coef"], PRIOR_FEATURES, strict=True)
+            expr = _logistic(
+                model["prior_coef"], model["prior_intercept"], PRIOR_FEATURES, "x.f_{}"
             )
-            expr = f"1 / (1 + exp(-({model['prior_intercept']!r} + {z})))"
         else:
             expr = "1.0::DOUBLE"
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_prior(x) AS {expr}")
@@ -196,10 +206,8 @@ class Engine:
         """The macro g_toponym over a row of g_out's m_* columns (50_places.sql): each mention's
         toponym_score from the mention model, NULL without one."""
         if model:
-            z = " + ".join(
-                f"{c!r} * x.m_{f}" for c, f in zip(model["coef"], MENTION_FEATURES, strict=True)
-            )
-            expr = f"round(1 / (1 + exp(-({model['intercept']!r} + {z}))), 4)"
+            p = _logistic(model["coef"], model["intercept"], MENTION_FEATURES, "x.m_{}")
+            expr = f"round({p}, 4)"
         else:
             expr = "NULL::DOUBLE"
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_toponym(x) AS {expr}")
@@ -332,22 +340,46 @@ class Engine:
         t = self.threshold if threshold is None else threshold
         self.db.execute(self._captions)
         if self.model.get("caption_coef"):
-            cw, cb = self.model["caption_coef"], self.model["caption_intercept"]
-            z = " + ".join(f"{c!r} * {f}" for c, f in zip(cw, CAPTION_FEATURES, strict=True))
-            located = f"1 / (1 + exp(-({cb!r} + {z})))"
+            m = self.model
+            located = _logistic(m["caption_coef"], m["caption_intercept"], CAPTION_FEATURES, "{}")
         else:
             located = "p_top"
-        preds = self.db.sql(
+        # g_decided: each answer, the second stage's confidence in it, and the confidence
+        # model's inputs (c_*: CONFIDENCE_FEATURES; defaults where a text has no candidate).
+        self.db.execute(
             f"""
-            WITH d AS (SELECT r, cc, mention, {located} AS lp FROM g_capfeat)
-            SELECT i.r,
-                   CASE WHEN d.lp >= {t!r} THEN d.cc END AS country_code,
-                   round(CASE WHEN d.lp IS NULL THEN 1.0 WHEN d.lp >= {t!r} THEN d.lp
-                              ELSE 1 - d.lp END, 4) AS confidence,
-                   d.mention
-            FROM g_input i LEFT JOIN d USING (r)
-            ORDER BY i.r
+            CREATE OR REPLACE TEMP TABLE g_decided AS
+            WITH d AS (SELECT *, {located} AS lp FROM g_capfeat), e AS (
+                SELECT i.r, CASE WHEN d.lp >= {t!r} THEN d.cc END AS country_code,
+                       CASE WHEN d.lp IS NULL THEN 1.0 WHEN d.lp >= {t!r} THEN d.lp
+                            ELSE 1 - d.lp END AS raw_confidence,
+                       d.mention, d.*
+                FROM g_input i LEFT JOIN d USING (r)
+            )
+            SELECT r, country_code, raw_confidence, mention,
+                   geo_logit(raw_confidence) AS c_logit_confidence,
+                   (country_code IS NOT NULL)::DOUBLE AS c_located,
+                   coalesce(logit_top, geo_logit(0)) AS c_logit_top,
+                   coalesce(logit_second, -5.0) AS c_logit_second,
+                   coalesce(n_countries, 0.0) AS c_n_countries,
+                   coalesce(top_is_country, 0.0) AS c_top_is_country,
+                   coalesce(top_is_division, 0.0) AS c_top_is_division,
+                   coalesce(top_is_city, 0.0) AS c_top_is_city,
+                   coalesce(place_cue, 0.0) AS c_place_cue,
+                   coalesce(cap_info, 0.0) AS c_cap_info,
+                   coalesce(log_words, 0.0) AS c_log_words,
+                   coalesce(sentence, 0.0) AS c_sentence
+            FROM e
             """
+        )
+        if self.confidence_model:
+            cm = self.confidence_model
+            conf = _logistic(cm["coef"], cm["intercept"], CONFIDENCE_FEATURES, "c_{}")
+        else:
+            conf = "raw_confidence"
+        preds = self.db.sql(
+            f"SELECT r, country_code, round({conf}, 4) AS confidence, mention"
+            " FROM g_decided ORDER BY r"
         ).to_arrow_table()
         self.db.execute(self._places)
         ments = self.db.sql(

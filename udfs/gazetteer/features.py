@@ -193,3 +193,23 @@ MENTION_FEATURES = [
     "support",  # other mentions of the same country (0..1)
     "continent",
 ]
+
+
+# The confidence model (udfs/gazetteer/confidence_model.json, scripts/train_confidence.py):
+# P(the caption's answer is right) -- a place and the right country, or rightly no place --
+# from the decision's own inputs (the c_* columns of g_decided, Engine.decide). The hybrid
+# routes on it: the second stage's P(names a place) alone is sure of wrong countries.
+CONFIDENCE_FEATURES = [
+    "logit_confidence",  # of the second stage's confidence in its located / no place call
+    "located",
+    "logit_top",  # the top country's candidate
+    "logit_second",  # the runner-up country's
+    "n_countries",
+    "top_is_country",
+    "top_is_division",
+    "top_is_city",
+    "place_cue",
+    "cap_info",
+    "log_words",
+    "sentence",
+]

@@ -6,10 +6,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from udfs.gazetteer.features import CAPTION_FEATURES, FEATURES, MENTION_FEATURES
+from udfs.gazetteer.features import (
+    CAPTION_FEATURES,
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    MENTION_FEATURES,
+)
 
 MODEL_FILE = Path(__file__).with_name("geoparse_model.json")
 MENTION_MODEL_FILE = Path(__file__).with_name("mention_model.json")
+CONFIDENCE_MODEL_FILE = Path(__file__).with_name("confidence_model.json")
 
 
 @lru_cache(maxsize=1)
@@ -28,33 +34,43 @@ def load_model() -> dict:
     return d
 
 
+def _load_side_model(f: Path, features: list[str], script: str) -> dict | None:
+    import json
+
+    if not f.exists():
+        return None
+    d = json.loads(f.read_text())
+    if d["features"] != features:
+        raise RuntimeError(f"{f} was trained with other features: retrain with {script}")
+    return d
+
+
 @lru_cache(maxsize=1)
 def load_mention_model() -> dict | None:
     """The mention model (mention_model.json: coef over MENTION_FEATURES, intercept); None
     without it (mentions then have no toponym_score)."""
-    import json
+    return _load_side_model(MENTION_MODEL_FILE, MENTION_FEATURES, "scripts/train_mention_score.py")
 
-    f = MENTION_MODEL_FILE
-    if not f.exists():
-        return None
-    d = json.loads(f.read_text())
-    if d["features"] != MENTION_FEATURES:
-        raise RuntimeError(
-            f"{f} was trained with other features: retrain with scripts/train_mention_score.py"
-        )
-    return d
+
+@lru_cache(maxsize=1)
+def load_confidence_model() -> dict | None:
+    """The confidence model (confidence_model.json: coef over CONFIDENCE_FEATURES,
+    intercept); None without it (confidence is then the second stage's)."""
+    return _load_side_model(
+        CONFIDENCE_MODEL_FILE, CONFIDENCE_FEATURES, "scripts/train_confidence.py"
+    )
 
 
 def model_digest() -> str:
     """A digest of the trained models (a retrained one changes the stage's config key)."""
     import hashlib
 
-    files = [f for f in (MODEL_FILE, MENTION_MODEL_FILE) if f.exists()]
-    if not files:
+    if not any(f.exists() for f in (MODEL_FILE, MENTION_MODEL_FILE, CONFIDENCE_MODEL_FILE)):
         return "untrained"
     h = hashlib.sha1(MODEL_FILE.read_bytes() if MODEL_FILE.exists() else b"")
-    if MENTION_MODEL_FILE.exists():
-        h.update(MENTION_MODEL_FILE.read_bytes())
+    for f in (MENTION_MODEL_FILE, CONFIDENCE_MODEL_FILE):
+        if f.exists():
+            h.update(f.read_bytes())
     return h.hexdigest()[:10]
 
 

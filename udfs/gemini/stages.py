@@ -128,7 +128,7 @@ HYBRID_GEOPARSE = registry.stage(
         defaults={
             "method": "hybrid",
             "offline_method": "offline",
-            "threshold": 0.8,
+            "threshold": 0.75,
             "multi_country": True,
             "multi_min_score": 0.5,
             **COMMON,
