@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import train_geoparser as tg  # noqa: E402
 
 import geosql  # noqa: E402
-from geosql.countries import is_no_place, normalize_country  # noqa: E402
 from geosql.eval.calibration import reliability  # noqa: E402
 from udfs.gazetteer import Engine, load_gazetteer  # noqa: E402
 from udfs.gazetteer.features import CONFIDENCE_FEATURES  # noqa: E402
@@ -49,19 +48,10 @@ THRESHOLDS = (0.5, 0.6, 0.7, 0.72, 0.75, 0.78, 0.8, 0.85, 0.9)
 
 def llm_answers(shared: Path, split: int) -> list[tuple[str | None, str | None]]:
     """(pro, flash) per row of `tg.load(shared, split)`, in its order."""
-    out = []
-    for f, _tc, gc in tg.SETS:
-        df = pl.read_csv(shared / "data" / "dev" / f).filter(pl.col("train") == split)
-        for row in df.iter_rows(named=True):
-            g = row[gc]
-            if (None if is_no_place(g) else normalize_country(g)) is None and not is_no_place(g):
-                continue  # as tg.load
-            out.append(tuple(_country(row[c]) for c in ("gemini-pro", "gemini-flash")))
-    return out
-
-
-def _country(v) -> str | None:
-    return None if v is None or is_no_place(str(v)) else normalize_country(str(v))
+    return [
+        (tg.country(row["gemini-pro"]), tg.country(row["gemini-flash"]))
+        for row, *_ in tg.labelled(shared, split)
+    ]
 
 
 def decisions(gaz, model: dict, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:

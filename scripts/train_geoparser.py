@@ -52,17 +52,25 @@ EXCLUDED = -30.0
 FIXED = {"demonym_product": -4.0}
 
 
-def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
-    out = []
+def country(value) -> str | None:
+    """ISO2 of a label or answer; None for no place (and for an unrecognized name)."""
+    return None if value is None or is_no_place(str(value)) else normalize_country(str(value))
+
+
+def labelled(shared: Path, split: int):
+    """(csv row, text, gold ISO2 or None, file) of every dev row of `split` with a usable gold
+    label, in file order."""
     for f, tc, gc in SETS:
         df = pl.read_csv(shared / "data" / "dev" / f).filter(pl.col("train") == split)
         for row in df.iter_rows(named=True):
-            g = row[gc]
-            gold = None if is_no_place(g) else normalize_country(g)
-            if gold is None and not is_no_place(g):
+            gold = country(row[gc])
+            if gold is None and not is_no_place(row[gc]):
                 continue  # unparseable gold label
-            out.append((row[tc], gold, f))
-    return out
+            yield row, row[tc], gold, f
+
+
+def load(shared: Path, split: int) -> list[tuple[str, str | None, str]]:
+    return [(text, gold, f) for _, text, gold, f in labelled(shared, split)]
 
 
 def accuracy(engine: Engine, rows, threshold: float | None = None) -> dict[str, float]:

@@ -65,12 +65,12 @@ def model_digest() -> str:
     """A digest of the trained models (a retrained one changes the stage's config key)."""
     import hashlib
 
-    if not any(f.exists() for f in (MODEL_FILE, MENTION_MODEL_FILE, CONFIDENCE_MODEL_FILE)):
+    files = [f for f in (MODEL_FILE, MENTION_MODEL_FILE, CONFIDENCE_MODEL_FILE) if f.exists()]
+    if not files:
         return "untrained"
-    h = hashlib.sha1(MODEL_FILE.read_bytes() if MODEL_FILE.exists() else b"")
-    for f in (MENTION_MODEL_FILE, CONFIDENCE_MODEL_FILE):
-        if f.exists():
-            h.update(f.read_bytes())
+    h = hashlib.sha1()
+    for f in files:
+        h.update(f.read_bytes())
     return h.hexdigest()[:10]
 
 
