@@ -17,10 +17,13 @@ WITH m AS (
     JOIN g_info i USING (r)
     LEFT JOIN g_ment o ON o.r = m.r AND o.i = m.i - 1 AND o.sz = 1 AND o.src IN ('name', 'code')
 ), c AS (
-    SELECT m.*,
+    SELECT m.* EXCLUDE (w),
            lower(left(m.mtext, 1)) <> upper(left(m.mtext, 1)) AS latin,
-           m.src IN ('code', 'postcode') AS coded
-    FROM m
+           m.src IN ('code', 'postcode') AS coded,
+           -- written with marks ("Münster", "Cancún"), compared with the place's own forms
+           CASE WHEN strlen(m.w) <> length(m.w) AND m.src IN ('name', 'fuzzy')
+                THEN lower(m.w) END AS marked
+    FROM (SELECT *, replace(mtext, '’', '''') AS w FROM m) m
 ), k AS (
     SELECT c.*,
            geo_cap(mtext) OR NOT latin AS is_cap,
@@ -61,7 +64,7 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
        d.f_demonym, (d.f_demonym > 0 AND d.next_product)::DOUBLE AS f_demonym_product,
        d.f_us_state, d.f_admin1, d.f_admin1_common_word, d.f_city,
        d.f_city_log_pop, d.f_city_pop_100k, d.f_city_pop_1m, d.f_city_capital, d.f_city_prominence,
-       d.f_city_person_name, d.f_city_famous_name,
+       d.f_city_person_name, d.f_city_famous_name, d.f_city_alias,
        d.f_feature, d.f_feature_prominence, d.f_feature_zipf,
        d.f_city_zipf,
        d.f_city_common_word,
@@ -85,6 +88,10 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
        d.next_type::DOUBLE AS f_next_is_place_type,
        (q.cc IS NOT NULL)::DOUBLE AS f_cue_country,
        d.f_one_over_n_countries, d.f_most_populous,
+       -- the marks as written are one of the place's names, or none of them
+       coalesce(list_contains(d.forms, d.marked), false)::DOUBLE AS f_accent_exact,
+       (d.marked IS NOT NULL AND NOT coalesce(list_contains(d.forms, d.marked), false))::DOUBLE
+           AS f_accent_other,
        (d.src = 'fuzzy')::DOUBLE AS f_fuzzy,
        coalesce(1 - d.sim, 0.0) AS f_fuzzy_gap
 FROM g_cand d

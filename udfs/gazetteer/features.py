@@ -124,6 +124,7 @@ FEATURE_SOURCES = {
     "city_prominence": "name",
     "city_person_name": "name",
     "city_famous_name": "name",
+    "city_alias": "name",
     "feature": "name",
     "feature_prominence": "name",
     "feature_zipf": "name",
@@ -152,6 +153,8 @@ FEATURE_SOURCES = {
     "supported_by_mentions": "context",
     "one_over_n_countries": "name",
     "most_populous": "name",
+    "accent_exact": "context",
+    "accent_other": "context",
     "fuzzy": "context",
     "fuzzy_gap": "context",
 }

@@ -47,9 +47,9 @@ from udfs.gazetteer.multilingual import (
     non_place_keys,
     phrase_keys,
 )
-from udfs.gazetteer.points import continent_points, country_points
+from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "26"
+GAZETTEER_VERSION = "27"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -58,8 +58,12 @@ FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 FEATURE_CLASSES = {"H", "L", "S", "T", "U", "V", "N"}
 
 
-def _rank(kind: int, pop: int) -> tuple[float, int]:
-    """Which place of a country answers a name: the country, a big city, a division, a town."""
+def _rank(kind: int, pop: int, own: bool = True) -> tuple[float, int]:
+    """Which place of a country answers a name: the country, a big city, a division, a town,
+    a natural feature, then a town of under 100,000 that answers to it only as another
+    name, not its own or words of it ("Lake Tahoe" is the lake before Stateline, Nevada)."""
+    if kind == CITY and not own and pop < 100_000:
+        return (FEATURE + 0.5, -pop)
     return (1.5 if kind == CITY and pop >= 100_000 else kind, -pop)
 
 
@@ -79,6 +83,13 @@ def _name_rows(con, extra: pa.Table) -> pa.Table:
         return _name_rows_sql(cur, ne, nef)
     finally:
         cur.close()
+
+
+def _words(col: str) -> str:
+    """SQL: the words of `col`, lower case, accents and punctuation aside, between spaces."""
+    return (
+        f"(' ' || trim(regexp_replace(lower(strip_accents({col})), '[^a-z0-9]+', ' ', 'g')) || ' ')"
+    )
 
 
 def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
@@ -104,7 +115,11 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
                    AS lon,
                n.lang, p.admin1_code AS a1, coalesce(ne.prominence, 0.0) AS prominence,
                p.feature_class, (n.name = p.name OR n.name = p.asciiname) AS own,
-               p.lat IS NOT NULL AS own_point
+               p.lat IS NOT NULL AS own_point,
+               -- the name is the place's own or words of it ("Cebu" for "Cebu City"), not
+               -- another language's name for it ("Cancun" for Changchun)
+               contains({_words("p.asciiname")}, {_words("n.name")})
+                   OR contains({_words("p.name")}, {_words("n.name")}) AS own_words
         FROM (SELECT geonameid, name, lang FROM place_names
               UNION ALL SELECT geonameid, name, lang FROM _extra_names) n
         JOIN places p USING (geonameid)
@@ -117,7 +132,7 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
         -- below any countrystatecity id): lakes, parks, islands, peaks...
         SELECT name, -2000000 - row_number() OVER (ORDER BY name, kind, country_code),
                country_code, 'NE:' || kind, 0, lat, lon, 'naturalearth', NULL,
-               greatest(0, 10 - scalerank) / 10, 'N', true, true
+               greatest(0, 10 - scalerank) / 10, 'N', true, true, true
         FROM read_csv('{nef}')
         WHERE use = 'feature' AND country_code IS NOT NULL
         ORDER BY 2, 1  -- deterministic candidate numbering and tie-breaks
@@ -167,6 +182,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     index: dict[str, set[int]] = {}
     alias_country: set[tuple[str, str]] = set()  # (key, cc): a country's alternate name
     own_division: dict[tuple[str, str], int] = {}  # (key, cc): a division's own name
+    own_link: set[tuple[str, int]] = set()  # (key, place): the place's own name or words of it
+    forms: dict[tuple[str, int], set[str]] = {}  # (key, place): its names written with marks
     for i, key in enumerate(keys):
         fc = cols["feature_code"][i] or ""
         if cols["lang"][i] == "demonym":  # "French", "Hawaiian"
@@ -214,6 +231,11 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
                 )
             )
         index.setdefault(key, set()).add(pi)
+        if cols["own_words"][i]:
+            own_link.add((key, pi))
+        written = (cols["name"][i] or "").lower().replace("’", "'")
+        if not written.isascii():  # "münster", "cancún": the marks a caption may carry
+            forms.setdefault((key, pi), set()).add(written)
         if k == ADMIN1 and cols["own"][i]:
             own_division.setdefault((key, cols["country_code"][i]), pi)
     # A country answering to another's name ("England", "Scotland": GB) has that place's point.
@@ -248,15 +270,18 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         if ordered:
             compact[key] = tuple(ordered[:12])
     # Names written as one word in hashtags, URLs and file names: "capetown", "newyork".
+    origin = {k: k for k in compact}
     for key in [k for k in compact if 1 <= k.count(" ") <= 2 and k.isascii()]:
         joined = key.replace(" ", "")
         # ("do lores", a romanization, must not bring back the non-place word "dolores")
         if len(joined) >= 7 and joined not in compact and joined not in latin_non_place:
-            compact[joined] = compact[key]
+            compact[joined], origin[joined] = compact[key], key
     gaz: dict[str, list] = {c: [] for c in _GAZ_COLUMNS}
     for key, cands in compact.items():
-        _add_key_rows(gaz, key, [places[c] for c in cands], capitals)
-    alt = _alternatives(compact, index, places)
+        k0 = origin[key]
+        links = [((k0, c) in own_link, tuple(sorted(forms.get((k0, c), ())))) for c in cands]
+        _add_key_rows(gaz, key, [places[c] for c in cands], capitals, links)
+    alt = town_alternatives(compact, index, places)
     names = {"key": [], "vague": [], "pronoun": []}
     for key in compact:
         names["key"].append(key)
@@ -287,25 +312,6 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     }
 
 
-def _alternatives(compact: dict, index: dict, places: list[tuple]) -> pa.Table:
-    """g_alt: for a name with several towns in one country, each of them (the 30 most
-    populous), so that co-mentions can pick the town ("Alexandria" beside "Rapides Parish")."""
-    alt: dict[str, list] = {c: [] for c in ("key", "cc", "gid", "lat", "lon", "a1", "pop")}
-    for key in compact:
-        towns: dict[str, list[tuple]] = {}
-        for c in index.get(key, ()):
-            p = places[c]
-            if p[1] == CITY and p[4] is not None:
-                towns.setdefault(p[0], []).append(p)
-        for cc, ps in towns.items():
-            if len(ps) < 2:
-                continue
-            for p in sorted(ps, key=lambda p: (-p[2], p[3]))[:30]:
-                for col, v in zip(alt, (key, cc, p[3], p[4], p[5], p[6], p[2]), strict=True):
-                    alt[col].append(v)
-    return pa.table(alt)
-
-
 _GAZ_COLUMNS = [
     "key",
     "cc",
@@ -316,12 +322,16 @@ _GAZ_COLUMNS = [
     "n_strong",
     "country_z43",
     "city_z3",
+    "forms",
     *(f"f_{f}" for f in STATIC_FEATURES),
 ]
 
 
-def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: set) -> None:
-    """One row per candidate country of `key`: its best place and the name-only features."""
+def _add_key_rows(
+    gaz: dict[str, list], key: str, cands: list[tuple], capitals: set, links: list[tuple]
+) -> None:
+    """One row per candidate country of `key`: its best place and the name-only features.
+    `links[i]` = (is `key` the place's own name?, its names under `key` written with marks)."""
     cjk = bool(CJK.search(key))
     z = 0.0 if cjk else zipf(key)
     n_tok = key.count(" ") + 1
@@ -331,11 +341,14 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
     dw = not cjk and dict_word(key)
     pn = not cjk and person_name(key)
     by_country: dict[str, tuple] = {}
+    link: dict[str, tuple] = {}
     n_strong: dict[str, int] = {}
-    for p in cands:
+    for p, lk in zip(cands, links, strict=True):
         cc, kind, pop = p[0], p[1], p[2]
-        if cc not in by_country or _rank(kind, pop) < _rank(*by_country[cc][1:3]):
-            by_country[cc] = p
+        if cc not in by_country or _rank(kind, pop, lk[0]) < _rank(
+            *by_country[cc][1:3], link[cc][0]
+        ):
+            by_country[cc], link[cc] = p, lk
         n_strong[cc] = n_strong.get(cc, 0) + (kind in (COUNTRY, ADMIN1))
     top_pop = max(p[2] for p in by_country.values())
     for cc, (_, k, pop, gid, lat, lon, a1, prom) in by_country.items():
@@ -363,6 +376,8 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             # Frequent because famous: a big city's name that is neither an everyday word nor
             # a common person's name (Liverpool, Rome, Dallas; not Reading, not Charlotte).
             "city_famous_name": city and pop >= 100_000 and z >= 3.0 and not dw and not pn,
+            # Only another language's name for the town ("Cancun" is also Changchun's).
+            "city_alias": city and not link[cc][0],
             "city_zipf": z if city else 0.0,
             "city_common_word": city and z >= 4.0,
             "city_pop_500k": city and pop >= 500_000,
@@ -385,6 +400,7 @@ def _add_key_rows(gaz: dict[str, list], key: str, cands: list[tuple], capitals: 
             "n_strong": n_strong[cc],
             "country_z43": k == COUNTRY and z >= 4.3,
             "city_z3": city and z >= 3.0,
+            "forms": list(link[cc][1]) or None,
         }
         for c in _GAZ_COLUMNS:
             gaz[c].append(row[c] if c in row else float(f[c[2:]]))
@@ -467,7 +483,7 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
         " WHERE contains(key, ' ') GROUP BY 1;"
         # Code and postcode mentions point at the country itself, with no name features.
         "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong,"
-        " false AS country_z43, false AS city_z3,"
+        " false AS country_z43, false AS city_z3, NULL::VARCHAR[] AS forms,"
         + ", ".join(
             f"{1.0 if f == 'one_over_n_countries' else 0.0}::DOUBLE AS f_{f}"
             for f in STATIC_FEATURES

@@ -1,8 +1,11 @@
-"""Representative points: a country's (for a mention of it) and the continents'."""
+"""Representative points: a country's (for a mention of it), the continents', and the towns
+one name may mean in one country."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+
+from udfs.gazetteer.lexicon import CITY
 
 # countryinfo's points are the CIA World Factbook's. The Factbook puts the United States at
 # 38 N 97 W, 235 km from GeoNames' point (39.76 N 98.5 W) and 340 km from Wikipedia's (40 N
@@ -47,3 +50,22 @@ def continent_points() -> pa.Table:
             "lon": pa.array([rows[k][2] for k in keys], pa.float64()),
         }
     )
+
+
+def town_alternatives(compact: dict, index: dict, places: list[tuple]) -> pa.Table:
+    """g_alt: for a name with several towns in one country, each of them (the 30 most
+    populous), so that co-mentions can pick the town ("Alexandria" beside "Rapides Parish")."""
+    alt: dict[str, list] = {c: [] for c in ("key", "cc", "gid", "lat", "lon", "a1", "pop")}
+    for key in compact:
+        towns: dict[str, list[tuple]] = {}
+        for c in index.get(key, ()):
+            p = places[c]
+            if p[1] == CITY and p[4] is not None:
+                towns.setdefault(p[0], []).append(p)
+        for cc, ps in towns.items():
+            if len(ps) < 2:
+                continue
+            for p in sorted(ps, key=lambda p: (-p[2], p[3]))[:30]:
+                for col, v in zip(alt, (key, cc, p[3], p[4], p[5], p[6], p[2]), strict=True):
+                    alt[col].append(v)
+    return pa.table(alt)
