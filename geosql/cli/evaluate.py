@@ -38,6 +38,12 @@ def _print_countries(res: dict[str, Any], title: str) -> None:
         click.echo(f"  located accuracy    {res['located_accuracy']:.4f}")
     if res["false_positive_rate"] is not None:
         click.echo(f"  false-positive rate {res['false_positive_rate']:.4f}")
+    if res.get("distribution_distance") is not None:
+        click.echo(
+            f"  distribution distance {res['distribution_distance']:.4f} (total variation,"
+            f" country shares; {res['n_predicted_located']} answered with a country,"
+            f" gold {res['n_located']})"
+        )
     if res.get("unknown_gold_labels"):
         click.echo(
             f"  skipped {res['unknown_gold_labels']} rows with unrecognised gold labels "

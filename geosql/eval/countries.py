@@ -65,9 +65,25 @@ def _pairs(
     return con.execute(q + " ORDER BY c.caption_id", params).fetchall()
 
 
+def distribution_distance(pairs: list[tuple[str | None, str | None]]) -> float | None:
+    """Total variation distance between the predicted and the gold country distributions,
+    each over its own captions with a country (what `country_distribution` shows): half the
+    sum over countries of |predicted share - gold share|. None when either side has none."""
+    gold = [g for g, _ in pairs if g is not None]
+    pred = [p for _, p in pairs if p is not None]
+    if not gold or not pred:
+        return None
+    share: dict[str, list[float]] = {}
+    for side, codes in enumerate((gold, pred)):
+        for c in codes:
+            share.setdefault(c, [0.0, 0.0])[side] += 1 / len(codes)
+    return round(sum(abs(g - p) for g, p in share.values()) / 2, 4)
+
+
 def metrics_from_pairs(pairs: list[tuple[str | None, str | None]], top: int = 10) -> dict:
-    """n, accuracy, located accuracy, false-positive rate, per-country P/R, top confusions
-    from (gold, predicted) country codes (None = no place)."""
+    """n, accuracy, located accuracy, false-positive rate, the distance between the predicted
+    and gold country distributions, per-country P/R, top confusions from (gold, predicted)
+    country codes (None = no place)."""
     n = len(pairs)
     if not n:
         raise GeosqlError("no predictions for the gold rows")
@@ -117,6 +133,8 @@ def metrics_from_pairs(pairs: list[tuple[str | None, str | None]], top: int = 10
         else None,
         "n_located": len(located),
         "n_no_place": len(unlocated),
+        "n_predicted_located": sum(1 for _, p in pairs if p is not None),
+        "distribution_distance": distribution_distance(pairs),
         "per_country": per_country,
         "confusions": [
             {"gold": g, "predicted": p, "n": c}

@@ -11,7 +11,7 @@ import pytest
 import geosql
 from geosql.errors import GeosqlError
 from geosql.eval.calibration import reliability
-from geosql.eval.countries import metrics_from_pairs
+from geosql.eval.countries import distribution_distance, metrics_from_pairs
 from geosql.eval.probe import famous_cities
 from geosql.eval.toponyms import MAX_ERROR_KM, load_gold_spans, log_error_auc, toponym_metrics
 
@@ -36,6 +36,10 @@ def test_country_metrics_known_counts() -> None:
     de = next(r for r in m["per_country"] if r["code"] == "DE")
     assert (de["precision"], de["recall"]) == (0.5, 1.0)
     assert {(c["gold"], c["predicted"]) for c in m["confusions"]} >= {("japan", "no place")}
+    # gold shares FR .5 DE .25 JP .25; predicted FR .25 DE .5 US .25: half of 1.0
+    assert m["distribution_distance"] == 0.5 and m["n_predicted_located"] == 4
+    assert distribution_distance([("FR", "FR"), ("DE", None), ("DE", "DE")]) == round(1 / 6, 4)
+    assert distribution_distance([("FR", None)]) is None
     with pytest.raises(GeosqlError):
         metrics_from_pairs([])
 
