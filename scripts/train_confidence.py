@@ -14,7 +14,8 @@ Honest estimate, as the hybrid would run: the calibrator is fitted on the cross-
 `train == 1` rows; the `train == 0` rows are decided by the geoparser fitted on `train == 1`
 and routed to the LLM when the confidence is below a threshold; the dev sets' recorded Gemini
 answers stand in for the LLM. Reports, per threshold, the share sent and the hybrid's accuracy
-with pro and with flash answers, against routing on the second stage's confidence. Then refits
+with pro and with flash answers (and with pro answers the distance between its country
+distribution and the gold's, `tvd:`), against routing on the second stage's confidence. Then refits
 on the cross-fitted rows of both halves and writes udfs/gazetteer/confidence_model.json (unless
 --no-write). Deterministic: fixed folds.
 """
@@ -37,6 +38,7 @@ import train_geoparser as tg  # noqa: E402
 
 import geosql  # noqa: E402
 from geosql.eval.calibration import reliability  # noqa: E402
+from geosql.eval.countries import distribution_distance  # noqa: E402
 from udfs.gazetteer import Engine, load_gazetteer  # noqa: E402
 from udfs.gazetteer.features import CONFIDENCE_FEATURES  # noqa: E402
 from udfs.gazetteer.model import CONFIDENCE_MODEL_FILE  # noqa: E402
@@ -93,6 +95,9 @@ def route_table(rows, ans, llm, conf: np.ndarray, name: str) -> list[dict]:
                 idx = [i for i, r in enumerate(rows) if r[2] == f]
                 acc = np.mean([hyb[i] == rows[i][1] for i in idx])
                 rec[f"{k}:{f.split('_')[0]}"] = round(float(acc), 4)
+                if k == "pro":  # what users read: the country distribution's distance to gold
+                    pairs = [(rows[i][1], hyb[i]) for i in idx]
+                    rec[f"tvd:{k}:{f.split('_')[0]}"] = distribution_distance(pairs)
         for f in files:
             idx = [i for i, r in enumerate(rows) if r[2] == f]
             rec[f"sent:{f.split('_')[0]}"] = round(float(sent[idx].mean()), 4)
