@@ -63,6 +63,8 @@ def test_eval_runs_in_its_own_dataset(pwh: Path, tmp_path: Path, fake_method) ->
     assert out["dataset"] == "eval:t" and out["n"] == 4 and out["unknown_gold_labels"] == 1
     assert out["accuracy"] == 0.75 and out["located_accuracy"] == round(2 / 3, 4)
     assert out["false_positive_rate"] == 0.0 and out["rows_run"] == 4
+    # gold shares France, Japan, US a third each; answered France, Japan half each
+    assert out["distribution_distance"] == round(1 / 3, 4) and out["n_predicted_located"] == 2
     cal = out["calibration"]  # 0.9, 0.95, 1.0 right; 0.6 (Springfield: no place) wrong
     assert [(b["lo"], b["n"], b["accuracy"]) for b in cal["bins"]] == [(0.6, 1, 0.0), (0.9, 3, 1.0)]
     assert cal["ece"] == pytest.approx(0.25 * 0.6 + 0.75 * 0.05, abs=1e-4)
@@ -90,6 +92,7 @@ def test_eval_runs_in_its_own_dataset(pwh: Path, tmp_path: Path, fake_method) ->
     )
     assert res.exit_code == 0, res.output
     assert "accuracy            1.0000" in res.output and "ECE" in res.output
+    assert "distribution distance 0.0000" in res.output
 
 
 def test_eval_errors(wh: Path, tmp_path: Path) -> None:
