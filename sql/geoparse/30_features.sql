@@ -90,8 +90,7 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
        d.f_one_over_n_countries, d.f_most_populous,
        -- the marks as written are one of the place's names, or none of them
        coalesce(list_contains(d.forms, d.marked), false)::DOUBLE AS f_accent_exact,
-       (d.marked IS NOT NULL AND NOT coalesce(list_contains(d.forms, d.marked), false))::DOUBLE
-           AS f_accent_other,
+       (d.marked IS NOT NULL)::DOUBLE - f_accent_exact AS f_accent_other,
        (d.src = 'fuzzy')::DOUBLE AS f_fuzzy,
        coalesce(1 - d.sim, 0.0) AS f_fuzzy_gap
 FROM g_cand d

@@ -205,14 +205,5 @@ MENTION_FEATURES = [
 CONFIDENCE_FEATURES = [
     "logit_confidence",  # of the second stage's confidence in its located / no place call
     "located",
-    "logit_top",  # the top country's candidate
-    "logit_second",  # the runner-up country's
-    "n_countries",
-    "top_is_country",
-    "top_is_division",
-    "top_is_city",
-    "place_cue",
-    "cap_info",
-    "log_words",
-    "sentence",
+    *CAPTION_FEATURES,  # what the second stage decided from
 ]
