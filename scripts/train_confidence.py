@@ -23,7 +23,6 @@ on the cross-fitted rows of both halves and writes udfs/gazetteer/confidence_mod
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from geosql.eval.calibration import reliability  # noqa: E402
 from geosql.eval.countries import distribution_distance  # noqa: E402
 from udfs.gazetteer import Engine, load_gazetteer  # noqa: E402
 from udfs.gazetteer.features import CONFIDENCE_FEATURES  # noqa: E402
-from udfs.gazetteer.model import CONFIDENCE_MODEL_FILE  # noqa: E402
+from udfs.gazetteer.model import CONFIDENCE_MODEL_FILE, write_side_model  # noqa: E402
 
 C_GEO = 2.0  # train_geoparser's default C
 C = 1.0
@@ -136,17 +135,12 @@ def main() -> None:
         print(f"  {f:18s} {c:+.3f}")
     if a.no_write:
         return
-    out = {
-        "features": CONFIDENCE_FEATURES,
-        "coef": [round(float(c), 6) for c in final.coef_[0]],
-        "intercept": round(float(final.intercept_[0]), 6),
-        "C": C,
-        "trained_on": "cross-fitted decisions (5 folds) on all rows of laion_self_dev.csv"
+    write_side_model(
+        CONFIDENCE_MODEL_FILE, CONFIDENCE_FEATURES, final, C,
+        trained_on="cross-fitted decisions (5 folds) on all rows of laion_self_dev.csv"
         " and marginalized_dev.csv",
-        "heldout_routing": table,
-    }
-    CONFIDENCE_MODEL_FILE.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {CONFIDENCE_MODEL_FILE}")
+        heldout_routing=table,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

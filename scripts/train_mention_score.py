@@ -16,7 +16,6 @@ udfs/gazetteer/mention_model.json (unless --no-write). Deterministic: fixed fold
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from geosql.eval.calibration import reliability  # noqa: E402
 from geosql.eval.toponyms import load_docs, load_gold_spans  # noqa: E402
 from udfs.gazetteer import Engine, load_gazetteer  # noqa: E402
 from udfs.gazetteer.features import MENTION_FEATURES  # noqa: E402
-from udfs.gazetteer.model import MENTION_MODEL_FILE  # noqa: E402
+from udfs.gazetteer.model import MENTION_MODEL_FILE, write_side_model  # noqa: E402
 
 THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 C = 1.0
@@ -112,16 +111,11 @@ def main() -> None:
         print(f"  {f:12s} {c:+.3f}")
     if a.no_write:
         return
-    out = {
-        "features": MENTION_FEATURES,
-        "coef": [round(float(c), 6) for c in m.coef_[0]],
-        "intercept": round(float(m.intercept_[0]), 6),
-        "C": C,
-        "trained_on": f"GeoVirus: {len(texts)} articles, {len(y)} mentions",
-        "cv_grouped_by_article": {"raw_score": base, "model": cv},
-    }
-    MENTION_MODEL_FILE.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {MENTION_MODEL_FILE}")
+    write_side_model(
+        MENTION_MODEL_FILE, MENTION_FEATURES, m, C,
+        trained_on=f"GeoVirus: {len(texts)} articles, {len(y)} mentions",
+        cv_grouped_by_article={"raw_score": base, "model": cv},
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

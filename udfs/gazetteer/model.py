@@ -45,6 +45,22 @@ def _load_side_model(f: Path, features: list[str], script: str) -> dict | None:
     return d
 
 
+def write_side_model(f: Path, features: list[str], model, C: float, **extra) -> None:
+    """Write a fitted scikit-learn logistic regression as a side model file (what
+    `_load_side_model` reads): its features, coefficients, intercept and C, then `extra`."""
+    import json
+
+    out = {
+        "features": features,
+        "coef": [round(float(c), 6) for c in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+        "C": C,
+        **extra,
+    }
+    f.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {f}")
+
+
 @lru_cache(maxsize=1)
 def load_mention_model() -> dict | None:
     """The mention model (mention_model.json: coef over MENTION_FEATURES, intercept); None
