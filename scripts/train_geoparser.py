@@ -132,13 +132,19 @@ def _prior_model(clf) -> dict:
     }
 
 
+def _engine(gaz, **kw) -> Engine:
+    """An engine without the side models (mention, confidence): fitting and scoring the
+    geoparser reads neither, and a side model trained with other features must not stop it."""
+    return Engine(gaz, mention_model={}, confidence_model={}, **kw)
+
+
 def fit(gaz, rows, C: float) -> dict:
     """Stage 1 on every candidate, stage 2 on out-of-fold stage-1 scores, threshold by accuracy."""
     from sklearn.linear_model import LogisticRegression
 
     # Candidates include fuzzy matches, so the fuzzy features get weights for `fuzzy=true`.
     zero = {"coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5}
-    engine = Engine(gaz, model=zero, fuzzy=True)
+    engine = _engine(gaz, model=zero, fuzzy=True)
     X, y, r, w = prepare(engine, rows)
     feat = engine.feature_table()
     removed = feat["f_feature"].to_numpy().astype(bool)
@@ -187,7 +193,7 @@ def fit(gaz, rows, C: float) -> dict:
         "caption_intercept": round(float(clf2.intercept_[0]), 5),
         "threshold": 0.5,
     }
-    engine = Engine(gaz, model=model)
+    engine = _engine(gaz, model=model)
     engine.features([t for t, _, _ in rows])
     engine.score()
     best = (0.0, 0.5)
@@ -202,7 +208,7 @@ def fit(gaz, rows, C: float) -> dict:
 
 
 def evaluate(gaz, model: dict, rows, fuzzy: bool = False) -> dict[str, float]:
-    engine = Engine(gaz, model=model, fuzzy=fuzzy)
+    engine = _engine(gaz, model=model, fuzzy=fuzzy)
     engine.features([t for t, _, _ in rows])
     engine.score()
     return accuracy(engine, rows)
@@ -219,7 +225,7 @@ def cross_validate(gaz, rows, C: float, k: int = FOLDS) -> dict:
     for fold in range(k):
         train = [row for i, row in enumerate(rows) if i % k != fold]
         test = [i for i in range(len(rows)) if i % k == fold]
-        preds, _ = Engine(gaz, model=fit(gaz, train, C)).parse([rows[i][0] for i in test])
+        preds, _ = _engine(gaz, model=fit(gaz, train, C)).parse([rows[i][0] for i in test])
         pm = preds["mention"].to_pylist()
         for i, cc, m in zip(test, preds["country_code"].to_pylist(), pm, strict=True):
             got[i], mention[i] = cc, m

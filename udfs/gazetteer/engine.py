@@ -124,6 +124,10 @@ _SCORED = (
 )
 
 
+# The confidence model's inputs for a text with no candidate (the rest default to 0).
+_NO_CANDIDATE = {"logit_top": "geo_logit(0)", "logit_second": "-5.0"}
+
+
 def _logistic(coef: list[float], intercept: float, names: list[str], col: str) -> str:
     """SQL for the logistic model 1 / (1 + exp(-(intercept + sum coef * column))), the
     columns named by `col` ("x.f_{}") formatted with each feature name."""
@@ -346,6 +350,10 @@ class Engine:
             located = "p_top"
         # g_decided: each answer, the second stage's confidence in it, and the confidence
         # model's inputs (c_*: CONFIDENCE_FEATURES; defaults where a text has no candidate).
+        inputs = ",\n".join(
+            f"coalesce({f}, {_NO_CANDIDATE.get(f, '0.0')}) AS c_{f}"
+            for f in CONFIDENCE_FEATURES[2:]
+        )
         self.db.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE g_decided AS
@@ -359,16 +367,7 @@ class Engine:
             SELECT r, country_code, raw_confidence, mention,
                    geo_logit(raw_confidence) AS c_logit_confidence,
                    (country_code IS NOT NULL)::DOUBLE AS c_located,
-                   coalesce(logit_top, geo_logit(0)) AS c_logit_top,
-                   coalesce(logit_second, -5.0) AS c_logit_second,
-                   coalesce(n_countries, 0.0) AS c_n_countries,
-                   coalesce(top_is_country, 0.0) AS c_top_is_country,
-                   coalesce(top_is_division, 0.0) AS c_top_is_division,
-                   coalesce(top_is_city, 0.0) AS c_top_is_city,
-                   coalesce(place_cue, 0.0) AS c_place_cue,
-                   coalesce(cap_info, 0.0) AS c_cap_info,
-                   coalesce(log_words, 0.0) AS c_log_words,
-                   coalesce(sentence, 0.0) AS c_sentence
+                   {inputs}
             FROM e
             """
         )
