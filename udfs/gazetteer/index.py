@@ -49,7 +49,7 @@ from udfs.gazetteer.multilingual import (
 )
 from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "27"
+GAZETTEER_VERSION = "28"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -368,7 +368,6 @@ def _add_key_rows(
             # Natural features and landmarks (Natural Earth; GeoNames H/L/S/T/U/V classes).
             "feature": k == FEATURE,
             "feature_prominence": prom if k == FEATURE else 0.0,
-            "feature_zipf": z if k == FEATURE else 0.0,
             # Fame that is not word frequency: Natural Earth's map rank (0 off the map).
             "city_prominence": prom if city else 0.0,
             # Houston, Charlotte, Florence: people's names too, so they need context.
@@ -378,7 +377,9 @@ def _add_key_rows(
             "city_famous_name": city and pop >= 100_000 and z >= 3.0 and not dw and not pn,
             # Only another language's name for the town ("Cancun" is also Changchun's).
             "city_alias": city and not link[cc][0],
-            "city_zipf": z if city else 0.0,
+            # How common the name is as English text, for every kind of place it can be
+            # (a town, a division, a feature alike): the same words, the same doubt.
+            "name_zipf": z if k in (CITY, ADMIN1, FEATURE) else 0.0,
             "city_common_word": city and z >= 4.0,
             "city_pop_500k": city and pop >= 500_000,
             # Everyday words are dictionary headwords; famous names are not ("rome", "boston").
