@@ -467,10 +467,12 @@ def _readable(path: Path) -> bool:
 
 def _materialize(db, tables: dict[str, pa.Table]) -> None:
     """Create the engine's lookup tables (g_gaz, g_names, g_prefix, g_tri, g_country, g_codes,
-    g_words, g_common) in `db`'s current database."""
+    g_words, g_common) in `db`'s current database. The name tables are sorted by key: a small
+    batch's lookups then skip most of their row groups (a third of the fixed cost per parse)."""
     for name, t in {**tables, **_word_tables()}.items():
         db.register("_t", t)
-        db.execute(f"CREATE TABLE {name} AS FROM _t")
+        order = " ORDER BY key" if name in ("g_gaz", "g_names") else ""
+        db.execute(f"CREATE TABLE {name} AS FROM _t{order}")
         db.unregister("_t")
     db.execute(
         # Fuzzy retrieval: trigrams of the names of countries, divisions, cities of 15,000+.
@@ -481,7 +483,7 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
         " len(geo_trigrams(key)) AS n FROM k;"
         "CREATE TABLE g_prefix AS SELECT array_to_string(string_split(key, ' ')[1:2], ' ')"
         " AS prefix, max(len(string_split(key, ' '))) AS span FROM g_names"
-        " WHERE contains(key, ' ') GROUP BY 1;"
+        " WHERE contains(key, ' ') GROUP BY 1 ORDER BY 1;"
         # Code and postcode mentions point at the country itself, with no name features.
         "CREATE TABLE g_country_full AS SELECT c.*, 1 AS n_strong,"
         " false AS country_z43, false AS city_z3, NULL::VARCHAR[] AS forms,"
