@@ -44,7 +44,7 @@ from udfs.gazetteer.model import CONFIDENCE_MODEL_FILE, write_side_model  # noqa
 
 C_GEO = 2.0  # train_geoparser's default C
 C = 1.0
-THRESHOLDS = (0.5, 0.6, 0.7, 0.72, 0.75, 0.78, 0.8, 0.85, 0.9)
+THRESHOLDS = (0.5, 0.6, 0.7, 0.72, 0.75, 0.76, 0.77, 0.78, 0.8, 0.85, 0.9)
 
 
 def llm_answers(shared: Path, split: int) -> list[tuple[str | None, str | None]]:

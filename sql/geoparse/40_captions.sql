@@ -3,7 +3,17 @@
 -- and its deciding mention (then the code breaks ties: two divisions of the same name score
 -- alike, and the answer must not depend on row order), the runner-up's p, how many countries
 -- are plausible, the kind of the deciding place and the caption-level facts. The second-stage
--- model reads these to decide "names a place" vs "no place".
+-- model reads these to decide "names a place" vs "no place". The caption-level facts
+-- (g_capinfo) are kept for every caption, with a candidate or not: the confidence model reads
+-- them for the captions without one too.
+CREATE OR REPLACE TEMP TABLE g_capinfo AS
+SELECT r,
+       place_cue::DOUBLE AS place_cue,
+       cap_info::DOUBLE AS cap_info,
+       log_words,
+       (cap_info AND ends_sentence AND n_words >= 6)::DOUBLE AS sentence
+FROM g_info;
+
 CREATE OR REPLACE TEMP TABLE g_capfeat AS
 WITH c AS (
     SELECT r, cc, p, mtext, f_country, f_city,
@@ -26,9 +36,6 @@ SELECT t.r, t.cc, t.mtext AS mention, t.p AS p_top,
        t.f_country AS top_is_country,
        t.division AS top_is_division,
        t.f_city AS top_is_city,
-       i.place_cue::DOUBLE AS place_cue,
-       i.cap_info::DOUBLE AS cap_info,
-       i.log_words,
-       (i.cap_info AND i.ends_sentence AND i.n_words >= 6)::DOUBLE AS sentence
-FROM t JOIN g_info i USING (r)
+       i.place_cue, i.cap_info, i.log_words, i.sentence
+FROM t JOIN g_capinfo i USING (r)
 WHERE t.k = 1;

@@ -108,6 +108,15 @@ def test_vague_region_consumes_its_words(engine: Engine) -> None:
     assert not any(m["mention"] == "America" for m in ments)
 
 
+def test_confidence_reads_caption_facts_without_a_candidate(engine: Engine) -> None:
+    """A caption with no candidate place still has caption facts (a place cue word here), and
+    the confidence model reads them: "no place" is less sure where the caption reads as one."""
+    plain, cued = engine.parse_one("zxqv blorp"), engine.parse_one("zxqv blorp county")
+    assert plain["mentions"] == [] and cued["mentions"] == []
+    assert plain["country_code"] is None and cued["country_code"] is None
+    assert cued["confidence"] < plain["confidence"]
+
+
 def test_stage_writes_predictions_and_resumes(ref_wh: Path) -> None:
     with geosql.connect(ref_wh) as con:
         con.executemany(
