@@ -141,6 +141,7 @@ def main() -> None:
         " and marginalized_dev.csv",
         heldout_routing=table,
     )  # fmt: skip
+    print(f"wrote {CONFIDENCE_MODEL_FILE}")
 
 
 if __name__ == "__main__":

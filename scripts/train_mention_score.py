@@ -116,6 +116,7 @@ def main() -> None:
         trained_on=f"GeoVirus: {len(texts)} articles, {len(y)} mentions",
         cv_grouped_by_article={"raw_score": base, "model": cv},
     )  # fmt: skip
+    print(f"wrote {MENTION_MODEL_FILE}")
 
 
 if __name__ == "__main__":

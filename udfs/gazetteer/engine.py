@@ -361,7 +361,6 @@ class Engine:
                 SELECT i.r, CASE WHEN d.lp >= {t!r} THEN d.cc END AS country_code,
                        CASE WHEN d.lp IS NULL THEN 1.0 WHEN d.lp >= {t!r} THEN d.lp
                             ELSE 1 - d.lp END AS raw_confidence,
-                       d.mention,
                        d.* EXCLUDE (r, place_cue, cap_info, log_words, sentence),
                        ci.* EXCLUDE (r)
                 FROM g_input i LEFT JOIN d USING (r) LEFT JOIN g_capinfo ci USING (r)

@@ -58,7 +58,6 @@ def write_side_model(f: Path, features: list[str], model, C: float, **extra) -> 
         **extra,
     }
     f.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {f}")
 
 
 @lru_cache(maxsize=1)
