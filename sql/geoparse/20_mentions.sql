@@ -1,9 +1,9 @@
 -- Mentions (g_ment): at each token the longest gazetteer name of 1..5 words (n-gram join
 -- against g_names), kept left to right without overlaps; vague regions consume their words
 -- and yield nothing; "us" the pronoun is not "US". Then US state / Canadian province /
--- Australian state codes ("Austin, TX", "TX 78701", "in NC", "Baltimore MD"). Fuzzy matches
--- (25_fuzzy.sql) and postcodes and CJK names (26_special.sql) are added only when there can
--- be any. One row per mention (src: name, code, fuzzy, postcode, cjk); mentions never overlap,
+-- Australian state codes ("Austin, TX", "TX 78701", "in NC", "Baltimore MD") and UK outward
+-- postcodes after a UK town ("Dundee DD4"). Fuzzy matches (25_fuzzy.sql) and postcodes and
+-- CJK names (26_special.sql) are added only when there can be any. One row per mention (src: name, code, fuzzy, postcode, cjk); mentions never overlap,
 -- so (r, s) identifies one and mid = r * 2^32 + s orders like (r, s). Each mention carries its
 -- text (mtext) and context: separator before (sep), previous token (pt, pk), next token after
 -- its last word (nt, nk).
@@ -75,10 +75,19 @@ FROM x;
 
 INSERT INTO g_ment BY NAME
 WITH t0 AS (
-    SELECT t.r, t.i, t.tok, cd.us, cd.ca, cd.au
+    SELECT t.r, t.i, t.tok, cd.us, cd.ca, cd.au, false AS uk
     FROM g_tok t
     JOIN g_codes cd ON cd.code = t.tok
     WHERE t.i >= 1
+    UNION ALL
+    -- A UK outward code (postcode area + district: "DD4", "CT1", "SW1A"), GB evidence only
+    -- right after the name of a UK town ("Dundee DD4", "Birch Road Canterbury CT1"; not
+    -- "Canon EOS M5").
+    SELECT t.r, t.i, t.tok, false, false, false, true
+    FROM g_tok t
+    WHERE t.i >= 1 AND length(t.tok) BETWEEN 2 AND 4
+      AND regexp_full_match(t.tok, '[A-Z]{1,2}[0-9][0-9A-Z]?')
+      AND regexp_extract(t.tok, '^[A-Z]+') IN (SELECT word FROM g_words WHERE kind = 'ukarea')
 ), t1 AS (
     SELECT * FROM t0 ANTI JOIN g_longtext USING (r)
     UNION ALL
@@ -92,17 +101,22 @@ WITH t0 AS (
            contains(sep, ',') AS comma,
            coalesce(regexp_full_match(nt, '\d{5}'), false) AS after_zip,
            length(tok) = 2 AND sep = ' ' AND pk IN ('in', 'from') AND NOT all_caps AS after_prep,
-           EXISTS (SELECT 1 FROM g_ment m WHERE m.r = t.r AND m.i + m.sz = t.i) AS prev_place
+           EXISTS (SELECT 1 FROM g_ment m WHERE m.r = t.r AND m.i + m.sz = t.i) AS prev_place,
+           uk AND sep IN (' ', ', ') AND EXISTS (
+               SELECT 1 FROM g_ment m JOIN g_gaz g ON g.key = m.key AND g.cc = 'GB'
+               WHERE m.r = t.r AND m.i + m.sz = t.i
+           ) AS after_uk_town
     FROM t
 ), c2 AS (
     -- "Baltimore MD", "Kingston NY": a code right after a place name, no comma needed.
     SELECT *, prev_place AND sep = ' ' AND NOT all_caps AND (us OR ca) AS after_place FROM c
 ), coded AS (
     SELECT *,
-           CASE WHEN us THEN 'US' WHEN ca AND NOT after_prep THEN 'CA'
+           CASE WHEN uk THEN CASE WHEN after_uk_town THEN 'GB' END
+                WHEN us THEN 'US' WHEN ca AND NOT after_prep THEN 'CA'
                 WHEN au AND comma THEN 'AU' END AS cc
     FROM c2
-    WHERE comma OR after_zip OR after_prep OR after_place
+    WHERE comma OR after_zip OR after_prep OR after_place OR uk
 )
 SELECT r * 4294967296 + s AS mid, r, i, 1 AS sz, lower(tok) || '#abbr' AS key, s, e,
        substring(text, s + 1, e - s) AS mtext, sep, pt, pk, nt, nk, 'code' AS src, cc,

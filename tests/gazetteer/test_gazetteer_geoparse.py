@@ -48,8 +48,8 @@ CAPTIONS = {
     "dem2": ("Surfer off the Hawaiian coast at sunset", "US"),
     "part": ("Sunset over the harbour in Antigua", "AG"),
     # A country's own terms ("semi-detached", "BHK", "£") pick among same-name places.
-    "cue0": ("House for sale in Hamilton", "CA"),
-    "cue1": ("Semi-detached house for sale in Hamilton", "GB"),
+    "cue0": ("House for sale in Richmond", "US"),
+    "cue1": ("Semi-detached house for sale in Richmond", "GB"),
 }
 
 

@@ -24,6 +24,11 @@ EXAMPLES = {
     # Listings and addresses.
     "2 bed flat to rent in Church Road, Hove": "GB",
     "12 Station Road, Liverpool": "GB",  # a caption of one address, no listing word (v28)
+    # A UK outward postcode after a UK town's name (v29); not after other words.
+    "1 bedroom house share to rent - Birch Road Canterbury CT1": "GB",
+    "2 bed flat for sale in Hove BN3": "GB",
+    "Canon EOS M5 body": None,
+    "Paris E3 expo": "FR",
     # Names written with their marks choose the place that carries them (v27).
     "A house in Cancún": "MX",  # not Changchun, which GeoNames also spells "Cancun"
     "Münster hotel room": "DE",  # not the Irish province Munster
@@ -130,3 +135,21 @@ def test_geovirus_acc161(shared: Path, engine: Engine) -> None:
             hits += _km(g["lat"], g["lon"], m["lat"], m["lon"]) < 161
     print(f"GeoVirus Acc@161km {hits / gold.height:.4f}")
     assert hits / gold.height >= 0.6, hits / gold.height
+
+
+def test_outward_postcode_is_a_mention_after_a_uk_town(engine: Engine) -> None:
+    """An outward code after a UK town ("Dundee DD4") is a GB mention; "Canon EOS M5" has none."""
+    r = engine.parse_one("2 bed flat to rent in Church Road, Dundee DD4")
+    codes = [(m["mention"], m["country_code"]) for m in r["mentions"]]
+    assert ("DD4", "GB") in codes and ("Dundee", "GB") in codes, r
+    assert all(m["mention"] != "M5" for m in engine.parse_one("Canon EOS M5")["mentions"])
+
+
+def test_for_sale_is_not_the_town_sale(engine: Engine) -> None:
+    """The phrase "for sale" consumes its words (Sale is a town in England and in Morocco);
+    the town is still found where it is one ("... in Sale")."""
+    assert [m["mention"] for m in engine.parse_one("austin homes for sale")["mentions"]] == [
+        "austin"
+    ]
+    r = engine.parse_one("3 bed house for sale in Sale")
+    assert [m["mention"] for m in r["mentions"]] == ["Sale"], r

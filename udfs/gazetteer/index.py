@@ -37,6 +37,7 @@ from udfs.gazetteer.lexicon import (
     PREPOSITIONS,
     PRODUCT_NOUNS,
     STREET_TYPES,
+    UK_POSTCODE_AREAS,
     US_STATES,
     US_STATES_AP,
     VAGUE,
@@ -49,7 +50,7 @@ from udfs.gazetteer.multilingual import (
 )
 from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "28"
+GAZETTEER_VERSION = "29"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is
@@ -513,6 +514,7 @@ def _word_tables() -> dict[str, pa.Table]:
     words += [(w, "type") for w in PLACE_TYPES] + [(w, "product") for w in sorted(PRODUCT_NOUNS)]
     words += [(w, "listing") for w in sorted(LISTING_CUES)]
     words += [(w, "street") for w in sorted(STREET_TYPES)]
+    words += [(w, "ukarea") for w in sorted(UK_POSTCODE_AREAS)]
     cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
     return {
         "g_codes": pa.table(

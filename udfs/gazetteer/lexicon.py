@@ -46,6 +46,7 @@ STREET_TYPES = words("street_types")
 US_STATES = words("us_states")
 US_STATES_AP = words("us_states_ap")
 AU_STATES = words("au_states")
+UK_POSTCODE_AREAS = words("uk_postcode_areas")
 # GeoNames admin1 codes of Canadian provinces -> postal abbreviations.
 CA_PROVINCES = dict(pairs("ca_provinces"))
 
