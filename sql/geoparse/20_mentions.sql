@@ -88,6 +88,10 @@ WITH t0 AS (
     WHERE t.i >= 1 AND length(t.tok) BETWEEN 2 AND 4
       AND regexp_full_match(t.tok, '[A-Z]{1,2}[0-9][0-9A-Z]?')
       AND regexp_extract(t.tok, '^[A-Z]+') IN (SELECT word FROM g_words WHERE kind = 'ukarea')
+      AND EXISTS (
+          SELECT 1 FROM g_ment m JOIN g_gaz g ON g.key = m.key AND g.cc = 'GB'
+          WHERE m.r = t.r AND m.i + m.sz = t.i
+      )
 ), t1 AS (
     SELECT * FROM t0 ANTI JOIN g_longtext USING (r)
     UNION ALL
@@ -102,10 +106,7 @@ WITH t0 AS (
            coalesce(regexp_full_match(nt, '\d{5}'), false) AS after_zip,
            length(tok) = 2 AND sep = ' ' AND pk IN ('in', 'from') AND NOT all_caps AS after_prep,
            EXISTS (SELECT 1 FROM g_ment m WHERE m.r = t.r AND m.i + m.sz = t.i) AS prev_place,
-           uk AND sep IN (' ', ', ') AND EXISTS (
-               SELECT 1 FROM g_ment m JOIN g_gaz g ON g.key = m.key AND g.cc = 'GB'
-               WHERE m.r = t.r AND m.i + m.sz = t.i
-           ) AS after_uk_town
+           uk AND sep IN (' ', ', ') AS after_uk_town
     FROM t
 ), c2 AS (
     -- "Baltimore MD", "Kingston NY": a code right after a place name, no comma needed.
