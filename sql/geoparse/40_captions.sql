@@ -1,9 +1,11 @@
 -- Caption features (g_capfeat) from scored candidates g_scored (g_feat's columns plus p): per
--- country its best candidate (highest p, then the earliest mention); the caption's top country
--- and its deciding mention (then the code breaks ties: two divisions of the same name score
--- alike, and the answer must not depend on row order), the runner-up's p, how many countries
--- are plausible, the kind of the deciding place and the caption-level facts. The second-stage
--- model reads these to decide "names a place" vs "no place". The caption-level facts
+-- country its best candidate (highest p to two decimals, then the earliest mention: when the
+-- evidence cannot separate two places, as when both are near certain, the first-named one is
+-- what the text is about; then the exact p); the caption's top country and its deciding
+-- mention (then the code breaks ties: two divisions of the same name score alike, and the
+-- answer must not depend on row order), the runner-up's p, how many countries are plausible, the kind of the deciding
+-- place and the caption-level facts. The second-stage model reads these to decide "names a
+-- place" vs "no place". The caption-level facts
 -- (g_capinfo) are kept for every caption, with a candidate or not: the confidence model reads
 -- them for the captions without one too.
 CREATE OR REPLACE TEMP TABLE g_capinfo AS
@@ -16,18 +18,17 @@ FROM g_info;
 
 CREATE OR REPLACE TEMP TABLE g_capfeat AS
 WITH c AS (
-    SELECT r, cc, p, mtext, f_country, f_city,
-           greatest(f_us_state, f_admin1, (f_abbreviation > 0)::DOUBLE) AS division,
-           p - s * 1e-9 AS rank_p
+    SELECT r, cc, p, mtext, s, f_country, f_city,
+           greatest(f_us_state, f_admin1, (f_abbreviation > 0)::DOUBLE) AS division
     FROM g_scored
-    QUALIFY row_number() OVER (PARTITION BY r, cc ORDER BY rank_p DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY r, cc ORDER BY round(p, 2) DESC, s, p DESC) = 1
 ), t AS (
     SELECT *,
            lead(p) OVER w AS p2,
            count(*) FILTER (WHERE p >= 0.2) OVER (PARTITION BY r) AS n_countries,
            row_number() OVER w AS k
     FROM c
-    WINDOW w AS (PARTITION BY r ORDER BY rank_p DESC, cc DESC)
+    WINDOW w AS (PARTITION BY r ORDER BY round(p, 2) DESC, s, p DESC, cc DESC)
 )
 SELECT t.r, t.cc, t.mtext AS mention, t.p AS p_top,
        geo_logit(t.p) AS logit_top,

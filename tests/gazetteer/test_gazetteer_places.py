@@ -35,6 +35,9 @@ EXAMPLES = {
     "Beautiful beach near Salé": "MA",  # "sale" is an everyday word; "Salé" is not
     # A phrase a small town carries only as an alternate name is the feature's own name.
     "Lake Tahoe at dusk": "US",
+    # Two countries both near certain: the first-named place is what the text is about (v29).
+    "Fray Bentos is the capital city of the Río Negro Department, in south-western Uruguay, at"
+    " the Argentina-Uruguay border, near the Argentine city of Gualeguaychú.": "UY",
     # A demonym before a product or style noun names a style.
     "French door curtains": None,
     "Chinese style headpiece": None,
