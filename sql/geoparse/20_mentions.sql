@@ -3,10 +3,10 @@
 -- and yield nothing; "us" the pronoun is not "US". Then US state / Canadian province /
 -- Australian state codes ("Austin, TX", "TX 78701", "in NC", "Baltimore MD") and UK outward
 -- postcodes after a UK town ("Dundee DD4"). Fuzzy matches (25_fuzzy.sql) and postcodes and
--- CJK names (26_special.sql) are added only when there can be any. One row per mention (src: name, code, fuzzy, postcode, cjk); mentions never overlap,
--- so (r, s) identifies one and mid = r * 2^32 + s orders like (r, s). Each mention carries its
--- text (mtext) and context: separator before (sep), previous token (pt, pk), next token after
--- its last word (nt, nk).
+-- CJK names (26_special.sql) are added only when there can be any. One row per mention (src:
+-- name, code, fuzzy, postcode, cjk); mentions never overlap, so (r, s) identifies one and
+-- mid = r * 2^32 + s orders like (r, s). Each mention carries its text (mtext) and context:
+-- separator before (sep), previous token (pt, pk), next token after its last word (nt, nk).
 -- Multi-word n-grams only where the first two words begin some name (g_prefix); the n-grams
 -- flow straight into the join with g_names (g_long).
 CREATE OR REPLACE TEMP TABLE g_long AS

@@ -3,11 +3,11 @@
 -- evidence cannot separate two places, as when both are near certain, the first-named one is
 -- what the text is about; then the exact p); the caption's top country and its deciding
 -- mention (then the code breaks ties: two divisions of the same name score alike, and the
--- answer must not depend on row order), the runner-up's p, how many countries are plausible, the kind of the deciding
--- place and the caption-level facts. The second-stage model reads these to decide "names a
--- place" vs "no place". The caption-level facts
--- (g_capinfo) are kept for every caption, with a candidate or not: the confidence model reads
--- them for the captions without one too.
+-- answer must not depend on row order), the runner-up's p, how many countries are plausible,
+-- the kind of the deciding place and the caption-level facts. The second-stage model reads
+-- these to decide "names a place" vs "no place". The caption-level facts (g_capinfo) are kept
+-- for every caption, with a candidate or not: the confidence model reads them for the
+-- captions without one too.
 CREATE OR REPLACE TEMP TABLE g_capinfo AS
 SELECT r,
        place_cue::DOUBLE AS place_cue,
