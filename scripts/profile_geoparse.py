@@ -47,21 +47,21 @@ class _Timed:
 
 def profile_engine(engine, texts: pa.Array) -> dict[str, float]:
     """CPU seconds per step of one `engine.parse(texts)`."""
-    import udfs.gazetteer.engine as eng
+    from udfs.gazetteer import mojibake
 
     times: dict[str, float] = defaultdict(float)
     step = ["python"]
     raw = engine.db
     engine.db = _Timed(raw, times, step)
-    orig = {n: getattr(eng, n) for n in ("_fix_mojibake",)}
+    orig = {"fix_texts": mojibake.fix_texts}
 
     def timed_fix(a):
         t0 = time.process_time()
-        out = orig["_fix_mojibake"](a)
+        out = orig["fix_texts"](a)
         times["python: mojibake"] += time.process_time() - t0
         return out
 
-    eng._fix_mojibake = timed_fix
+    mojibake.fix_texts = timed_fix
     orig_special = engine._special
 
     def timed_special(a):
@@ -90,7 +90,7 @@ def profile_engine(engine, texts: pa.Array) -> dict[str, float]:
         times["ENGINE TOTAL"] = time.process_time() - t_all
     finally:
         engine.db = raw
-        eng._fix_mojibake = orig["_fix_mojibake"]
+        mojibake.fix_texts = orig["fix_texts"]
         del engine._special
         engine._steps = orig_steps
     return times

@@ -1,5 +1,5 @@
 """Speed paths of the offline geoparser give the slow paths' answers: repeated texts parsed
-once (Engine.parse), mojibake re-decoded without ftfy's search (_fix_one)."""
+once (Engine.parse), mojibake re-decoded without ftfy's search (mojibake.fix_text)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import geosql
 import udfs.gazetteer.engine as eng
-from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer import Engine, load_gazetteer, mojibake
 
 TEXTS = [
     "Sunset over the Golden Gate Bridge, San Francisco, California",
@@ -35,6 +35,15 @@ MOJIBAKE = [
     "Mali LoÃ Â¡inj in Croatia",  # partial: ftfy whole
     "MLSÃ\x82Â® # C4138798 – déjà vu",  # mixed with real accents: ftfy whole
     "Ã¯Â¿Â½Ã¯Â¿Â½, Cozy Living Room",  # replacement characters
+    # re-decoded, then what ftfy's other fixers do: HTML entities, CRLF, a ligature, full
+    # width, an accent to compose (NFC), a terminal escape, a line separator
+    "CafÃ© &amp; Bar in MontrÃ©al",
+    "CafÃ© in MontrÃ©al\r\nline two",
+    "Ã\x89glise Saint-Ã\x89tienne, \ufb01ne view",
+    "\uff2e\uff39 CafÃ© in MontrÃ©al",
+    "CafÃ© in Montre\u0301al",
+    "CafÃ© \x1b[31min red\x1b[0m, MontrÃ©al",
+    "CafÃ© in MontrÃ©al\u2028next",
 ]
 
 
@@ -68,13 +77,13 @@ def test_expand_rows_in_row_then_start_order():
 
 
 @pytest.mark.parametrize("text", MOJIBAKE)
-def test_fix_one_is_ftfy(text):
-    assert eng._fix_one(text) == ftfy.fix_text(text)
-    assert eng._fix_one(text) != text
+def test_fix_text_is_ftfy(text):
+    assert mojibake.fix_text(text) == ftfy.fix_text(text)
+    assert mojibake.fix_text(text) != text
 
 
 def test_fix_mojibake_rows():
     texts = pa.array(["plain ascii", None, "déjà vu", *MOJIBAKE])
-    out = eng._fix_mojibake(texts).to_pylist()
+    out = mojibake.fix_texts(texts).to_pylist()
     assert out[:3] == ["plain ascii", None, "déjà vu"]
     assert out[3:] == [ftfy.fix_text(t) for t in MOJIBAKE]

@@ -3,13 +3,12 @@ private in-memory DuckDB (steps in sql/geoparse/*.sql)."""
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from udfs.gazetteer import mojibake
 from udfs.gazetteer.features import (
     CAPTION_FEATURES,
     CONFIDENCE_FEATURES,
@@ -23,65 +22,6 @@ from udfs.gazetteer.model import load_confidence_model, load_mention_model, load
 
 MAX_MENTIONS = 256  # per text: the first ones are kept (bounds the work on a huge text)
 MIN_MENTION_SCORE = 0.05  # weaker mentions are noise ("The", "Ring") and are not stored
-
-
-# UTF-8 read as cp1252/latin-1: "Ã©" for é, "Â " for a no-break space, "â€™" for ’.
-_MOJIBAKE = r"Ã[\x{80}-\x{BF}\x{152}-\x{192}\x{2C6}-\x{2DC}\x{2013}-\x{2122}]|Â[\x{80}-\x{BF}]|â€"
-
-
-def _fix_mojibake(texts: pa.Array) -> pa.Array:
-    import pyarrow.compute as pc
-
-    # Mojibake is never ASCII: the regex reads only the other rows (most are ASCII).
-    other = pc.indices_nonzero(pc.invert(pc.fill_null(pc.string_is_ascii(texts), True)))
-    hit = pc.match_substring_regex(texts.take(other), _MOJIBAKE)
-    rows = pc.filter(other, pc.fill_null(hit, False))
-    if not len(rows):
-        return texts
-    # Only the flagged rows go through Python.
-    fixed = [_fix_one(t) for t in texts.take(rows).to_pylist()]
-    bad = pc.is_in(pa.arange(0, len(texts)), value_set=rows)
-    return pc.replace_with_mask(texts.cast(pa.string()), bad, pa.array(fixed, pa.string()))
-
-
-# cp1252's characters for the bytes 0x80-0x9F (those it defines) back to their bytes: with
-# latin-1 for the rest, the bytes a UTF-8 text was read from under either decoding.
-_CP1252_BYTES = str.maketrans(
-    {
-        bytes([b]).decode("cp1252"): chr(b)
-        for b in range(0x80, 0xA0)
-        if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-    }
-)
-# What still looks like mojibake after re-decoding (then ftfy decides), in Python syntax.
-_MOJIBAKE_LEFT = re.compile(
-    "Ã[\x80-\xbf\u0152-\u0192\u02c6-\u02dc\u2013-\u2122]|Â[\x80-\xbf]|â€|[\x80-\x9f]"
-)
-
-
-def _fix_one(text: str) -> str:
-    """ftfy.fix_text(text), faster for the common case (~0.1 ms instead of ~0.3): UTF-8 read
-    as cp1252/latin-1 once or twice over ("Ã¢Â\x80Â\x93" for "–") is re-decoded with codecs
-    (C), then ftfy runs without its encoding search (quotes, width, NFC...). Texts where that
-    leaves anything that looks like mojibake (mixed or partial cases) go to ftfy whole."""
-    import ftfy
-
-    x = text
-    for _ in range(3):
-        try:
-            x = x.translate(_CP1252_BYTES).encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            break
-    if x == text or _MOJIBAKE_LEFT.search(x):
-        return ftfy.fix_text(text)
-    return ftfy.fix_text(x, _ftfy_rest())
-
-
-@lru_cache(maxsize=1)
-def _ftfy_rest():
-    from ftfy import TextFixerConfig
-
-    return TextFixerConfig(fix_encoding=False, explain=False)
 
 
 _AUTOMATA: dict[tuple, object] = {}  # CJK automata by index file identity (_file_id)
@@ -224,7 +164,7 @@ class Engine:
             arr = texts.combine_chunks()
         else:
             arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
-        arr = _fix_mojibake(arr)
+        arr = mojibake.fix_texts(arr)
         self.db.register("_in", pa.table({"r": pa.arange(0, len(arr)), "text": arr}))
         self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
         self.db.unregister("_in")
