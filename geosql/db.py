@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import duckdb
@@ -76,6 +77,9 @@ def connect(
             msg = f"warehouse {target} is in use by another process (DuckDB allows one writer)"
         raise GeosqlError(msg) from e
     try:
+        # DuckDB's own progress bar redraws in place: junk in logs and pipes.
+        if not getattr(sys.stdout, "isatty", lambda: False)():
+            con.execute("SET enable_progress_bar = false")
         if not read_only:
             apply_schema(con)
         registry.register_udfs(con)
