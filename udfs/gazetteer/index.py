@@ -504,8 +504,7 @@ def _private_db(path: Path | None = None):
     from geosql.paths import sql_dir
 
     db = duckdb.connect(str(path) if path else ":memory:")
-    # Its queries are the stage's inner steps: the runner shows the progress, not DuckDB.
-    db.execute("SET enable_progress_bar = false")
+    db.execute("SET enable_progress_bar = false")  # inner steps: the runner shows progress
     db.execute((sql_dir() / "geoparse" / "00_macros.sql").read_text(encoding="utf-8"))
     return db
 
