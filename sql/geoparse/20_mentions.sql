@@ -6,7 +6,8 @@
 -- CJK names (26_special.sql) are added only when there can be any. One row per mention (src:
 -- name, code, fuzzy, postcode, cjk); mentions never overlap, so (r, s) identifies one and
 -- mid = r * 2^32 + s orders like (r, s). Each mention carries its text (mtext) and context:
--- separator before (sep), previous token (pt, pk), next token after its last word (nt, nk).
+-- separator before (sep), previous token (pt, pk), next token after its last word (nt, nk) and,
+-- for names, the character right after it (nsep).
 -- Multi-word n-grams only where the first two words begin some name (g_prefix); the n-grams
 -- flow straight into the join with g_names (g_long).
 CREATE OR REPLACE TEMP TABLE g_long AS
@@ -69,8 +70,8 @@ WITH c0 AS (
     FROM c JOIN g_text x USING (r)
 )
 SELECT r * 4294967296 + s AS mid, r, i, sz, key, s, e, substring(text, s + 1, e - s) AS mtext,
-       sep, pt, pk, nt, nk, 'name' AS src, NULL::VARCHAR AS cc, NULL::DOUBLE AS score,
-       NULL::DOUBLE AS sim
+       sep, pt, pk, nt, nk, substring(text, e + 1, 1) AS nsep, 'name' AS src,
+       NULL::VARCHAR AS cc, NULL::DOUBLE AS score, NULL::DOUBLE AS sim
 FROM x;
 
 INSERT INTO g_ment BY NAME

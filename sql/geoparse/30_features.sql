@@ -2,15 +2,16 @@
 -- udfs/gazetteer.py as f_* columns. Name-only features come precomputed from the gazetteer
 -- (g_gaz); the rest read the mention's context, computed once per mention in g_ctx:
 -- capitalisation against the caption's habit, sentence start, a preposition before,
--- capitalised neighbours, a place-type word after; then a country term of the candidate's
--- country in the caption (g_cuecc, in g_feat0), and support from other mentions of the same
--- country in the caption (g_feat).
+-- capitalised neighbours, a place-type word after, a person's name around it; then a country
+-- term of the candidate's country in the caption (g_cuecc, in g_feat0), and support from other
+-- mentions of the same country in the caption (g_feat).
 CREATE OR REPLACE TEMP TABLE g_ctx AS
 WITH m AS (
     SELECT m.mid, m.r, m.s, m.e, m.key, m.src, m.cc AS code_cc, m.score AS code_score, m.sim,
            m.mtext,
            coalesce(m.i = 0, false) AS first_tok,
            m.sep, m.pt AS prev_tok, m.pk AS prev_k, m.nt AS next_tok, m.nk AS next_k,
+           m.nsep AS next_sep,
            o.mid IS NOT NULL AS prev_is_mention,
            i.cap_info, i.place_cue, i.listing_cue
     FROM g_ment m
@@ -42,7 +43,17 @@ SELECT k.*,
            AS next_product,
        NOT first_tok AND coalesce(contains(sep, ','), false) AS after_comma,
        coalesce(prev_k IN (SELECT word FROM g_words WHERE kind = 'street')
-                AND contains(sep, ','), false) AS after_street
+                AND contains(sep, ','), false) AS after_street,
+       -- part of a person's name: right after a given name ("Marie Houston"), or a given name
+       -- right before a surname ("Craig Robinson"; not "Victoria Park", "Charlotte Street")
+       coalesce(
+           (sep = ' ' AND geo_cap(prev_tok)
+            AND prev_k IN (SELECT word FROM g_words WHERE kind = 'given'))
+           OR (next_sep = ' ' AND geo_cap(next_tok) AND length(next_tok) > 1
+               AND key IN (SELECT word FROM g_words WHERE kind = 'given')
+               AND next_k IN (SELECT word FROM g_words WHERE kind = 'surname')
+               AND next_k NOT IN (SELECT word FROM g_words WHERE kind IN ('type', 'street'))),
+           false) AS person_ctx
 FROM k;
 
 -- Candidates: a view, so that g_feat0 reads the join once instead of a wide copy.
@@ -86,6 +97,7 @@ SELECT d.r, d.mid, d.cc, d.key, d.n_strong, d.gid, d.lat, d.lon, d.a1, d.mtext, 
            OR (coalesce(geo_cap(d.next_tok), false) AND NOT d.next_type)
        ))::DOUBLE AS f_adjacent_capital,
        d.next_type::DOUBLE AS f_next_is_place_type,
+       (d.person_ctx AND d.f_city_person_name > 0)::DOUBLE AS f_person_context,
        (q.cc IS NOT NULL)::DOUBLE AS f_cue_country,
        d.f_one_over_n_countries, d.f_most_populous,
        -- the marks as written are one of the place's names, or none of them

@@ -27,20 +27,38 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w for w in text.split() if w[:1].islower())
 
 
-@lru_cache(maxsize=1)
-def person_names() -> dict[str, float]:
-    """Lower-case given names and surnames -> the share of US people who bear them (percent;
-    the 1990 US Census name lists shipped in the `names` package, public domain): Charlotte
-    0.169, Houston 0.026, Jackson 0.31, London 0.007."""
+@lru_cache(maxsize=4)
+def _census(files: tuple[str, ...]) -> dict[str, float]:
     from geosql.countries import package_file
 
     out: dict[str, float] = {}
-    for f in ("dist.male.first", "dist.female.first", "dist.all.last"):
+    for f in files:
         for line in package_file("names", f).read_text("ascii").splitlines():
             name, share = line.split()[:2]
             k = name.lower()
             out[k] = max(out.get(k, 0.0), float(share))
     return out
+
+
+def person_names() -> dict[str, float]:
+    """Lower-case given names and surnames -> the share of US people who bear them (percent;
+    the 1990 US Census name lists shipped in the `names` package, public domain): Charlotte
+    0.169, Houston 0.026, Jackson 0.31, London 0.007."""
+    return _census(("dist.male.first", "dist.female.first", "dist.all.last"))
+
+
+GIVEN_NAME_SHARE, SURNAME_SHARE = 0.05, 0.005  # percent: 1 in 2,000 / 1 in 20,000 people
+
+
+def person_context_words() -> list[tuple[str, str]]:
+    """(word, "given") for the common given names and (word, "surname") for the common
+    surnames (US Census lists, shares above): a place name right after a given name ("Marie
+    Houston") or a given name right before a surname ("Craig Robinson") is a person's."""
+    given = _census(("dist.male.first", "dist.female.first"))
+    last = _census(("dist.all.last",))
+    return [(w, "given") for w, v in sorted(given.items()) if v >= GIVEN_NAME_SHARE] + [
+        (w, "surname") for w, v in sorted(last.items()) if v >= SURNAME_SHARE
+    ]
 
 
 PERSON_NAME_SHARE = 0.01  # percent: one person in 10,000 bears the name
@@ -146,6 +164,7 @@ FEATURE_SOURCES = {
     "after_comma": "context",
     "after_street": "context",
     "adjacent_capital": "context",
+    "person_context": "context",
     "next_is_place_type": "context",
     "cue_country": "context",
     "supported_by_division": "context",

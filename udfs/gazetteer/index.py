@@ -17,6 +17,7 @@ from udfs.gazetteer.features import (
     dict_word,
     english_frequencies,
     feature_name_ok,
+    person_context_words,
     person_name,
     zipf,
 )
@@ -50,12 +51,11 @@ from udfs.gazetteer.multilingual import (
 )
 from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "29"
+GAZETTEER_VERSION = "30"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
-# GeoNames feature classes read as natural features and landmarks (when the full dump is
-# loaded): H water, L parks and areas, S spots and buildings, T terrain, U undersea, V forest;
-# N is Natural Earth's.
+# GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
+# H water, L parks and areas, S spots and buildings, T terrain, U undersea, V forest; N is NE's.
 FEATURE_CLASSES = {"H", "L", "S", "T", "U", "V", "N"}
 
 
@@ -513,7 +513,7 @@ def _word_tables() -> dict[str, pa.Table]:
     codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
     words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
     words += [(w, "type") for w in PLACE_TYPES] + [(w, "product") for w in sorted(PRODUCT_NOUNS)]
-    words += [(w, "listing") for w in sorted(LISTING_CUES)]
+    words += [(w, "listing") for w in sorted(LISTING_CUES)] + person_context_words()
     words += [(w, "street") for w in sorted(STREET_TYPES)]
     words += [(w, "ukarea") for w in sorted(UK_POSTCODE_AREAS)]
     cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
