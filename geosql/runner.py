@@ -140,13 +140,18 @@ class RunSummary:
     seconds: float
     usage: dict[str, float]
     rows_pending: int = 0
+    setup_seconds: float = 0.0  # before the first batch: prepare (an index build...), open
 
     def line(self) -> str:
-        rate = self.rows_done / self.seconds if self.seconds > 0 else 0.0
         left = f", {self.rows_pending} left pending" if self.rows_pending else ""
+        work = self.seconds - self.setup_seconds
+        if self.setup_seconds >= 1.0 and work > 0:  # a one-time setup must not read as speed
+            how = f"{self.setup_seconds:.1f}s setup, then {self.rows_done / work:,.0f} rows/s"
+        else:
+            how = f"{self.rows_done / self.seconds if self.seconds > 0 else 0.0:,.0f} rows/s"
         return (
             f"{self.stage} [{self.config_key}] run {self.run_id}: {self.rows_done} rows done, "
-            f"{self.rows_failed} failed{left} in {self.seconds:.1f}s ({rate:,.0f} rows/s)"
+            f"{self.rows_failed} failed{left} in {self.seconds:.1f}s ({how})"
         )
 
 
@@ -199,13 +204,14 @@ def run_stage(
     t0 = time.perf_counter()
     tally = {"done": 0, "failed": 0, "pending": 0}
     usage: dict[str, float] = {}
+    timings: dict[str, float] = {}
     status, message = "done", None
     try:
         if total:
             reader = con.cursor().sql(q, params=p.params).to_arrow_reader(bs)
             with Progress(total, f"{name} [{ckey[:8]}]", progress) as bar:
                 for batch, result in worker.run(
-                    stage, con, cfg, _batches(reader, bs), engine, workers
+                    stage, con, cfg, _batches(reader, bs), engine, workers, timings
                 ):
                     n = _write_batch(con, stage, ckey, run_id, batch, result)
                     for k in tally:
@@ -233,7 +239,7 @@ def run_stage(
             _set_current(con, stage, p.scope, ckey, complete)
     return RunSummary(
         run_id, name, ckey, tally["done"], tally["failed"], time.perf_counter() - t0, usage,
-        tally["pending"],
+        tally["pending"], timings.get("setup", 0.0),
     )  # fmt: skip
 
 

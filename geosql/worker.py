@@ -12,6 +12,7 @@ import importlib
 import itertools
 import multiprocessing as mp
 import multiprocessing.util
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -62,16 +63,20 @@ def run(
     batches: Iterable[pa.Table],
     engine: str = "local",
     workers: int = 2,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[tuple[pa.Table, BatchResult]]:
-    """Yield (batch, result) in input order, computed by the chosen engine."""
+    """Yield (batch, result) in input order, computed by the chosen engine. `timings["setup"]`
+    gets the seconds spent before the first batch: `prepare`, and `open` where it is local."""
     it = iter(batches)
     first = next(it, None)
     if first is None:
         return
+    t0, timings = time.perf_counter(), timings if timings is not None else {}
     if stage.setup is not None:  # contract v1: in-process only
         if engine != "local":
             raise GeosqlError(f"stage {stage.name} runs in-process only (engine local)")
         state = stage.setup(con, config)
+        timings["setup"] = time.perf_counter() - t0
         try:
             yield from _local(lambda b: stage.process(state, b, config), first, it)
         finally:
@@ -79,8 +84,10 @@ def run(
                 stage.close(state)
         return
     spec = stage.prepare(con, config)
+    timings["setup"] = time.perf_counter() - t0
     if engine == "local":
         w = Worker(stage.name, spec, config, stage_module(stage))
+        timings["setup"] = time.perf_counter() - t0
         try:
             yield from _local(w, first, it)
         finally:

@@ -163,3 +163,16 @@ def test_process_engine_gives_the_same_rows_as_local(wh: Path, tmp_path: Path):
                 ).fetchall()
             )
     assert rows[0] == rows[1]
+
+
+def test_summary_line_keeps_setup_apart_from_speed(wh: Path):
+    from geosql.runner import RunSummary
+
+    s = RunSummary(1, "geoparse", "abc", 300, 0, 92.0, {}, 0, 89.0)
+    assert s.line().endswith("in 92.0s (89.0s setup, then 100 rows/s)")
+    quick = RunSummary(1, "geoparse", "abc", 300, 0, 3.0, {}, 0, 0.2)
+    assert quick.line().endswith("in 3.0s (100 rows/s)")
+    with geosql.connect(wh) as con:
+        _load(con, {"a": "Japan"})
+        s1 = run_stage(con, "test-geo")
+        assert 0.0 < s1.setup_seconds <= s1.seconds  # prepare and open were timed
