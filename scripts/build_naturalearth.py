@@ -69,7 +69,7 @@ def forms(name: str, kind: str) -> list[str]:
     if kind == "river" and "river" not in low and "creek" not in low:
         out = [f"{n} River"]  # a bare river name is a town's name more often than not
     elif kind == "park" and "park" not in low and "national" not in low:
-        out.append(f"{n} National Park")
+        out += [f"{n} National Park", f"{n} NP"]  # "Death Valley NP", as captions write it
     elif kind == "lake" and "lake" not in low and "lac " not in low and "loch" not in low:
         out = [f"Lake {n}", f"{n} Lake"]
     elif n.startswith("Mount "):

@@ -1,8 +1,8 @@
 -- Fuzzy retrieval (run only with fuzzy=true): a capitalised word of 5+ letters that
--- matched no name and is not an everyday English word (g_common) is compared, by character
--- trigram Jaccard similarity, with the names of countries, divisions and cities of 15,000+
--- people that start with the same letter (g_tri); the best name at similarity >= 0.6 becomes
--- a mention ("Ghanzii" finds "Ghanzi").
+-- matched no name and is not an everyday English word (g_common) is compared (once per
+-- distinct word of the batch), by character trigram Jaccard similarity, with the names of
+-- countries, divisions and cities of 15,000+ people that start with the same letter (g_tri);
+-- the best name at similarity >= 0.6 becomes a mention ("Ghanzii" finds "Ghanzi").
 INSERT INTO g_ment BY NAME
 WITH cand AS (
     SELECT t.r, t.i, t.k
@@ -14,19 +14,22 @@ WITH cand AS (
       AND NOT EXISTS (  -- a name or a code there
           SELECT 1 FROM g_ment m WHERE m.r = t.r AND t.i BETWEEN m.i AND m.i + m.sz - 1
       )
-), tri AS (
-    SELECT DISTINCT r, i, left(k, 1) AS first, unnest(geo_trigrams(k)) AS tri FROM cand
+), tri AS (  -- per distinct word: a word's best name depends on the word alone
+    SELECT DISTINCT k, left(k, 1) AS first, unnest(geo_trigrams(k)) AS tri
+    FROM (SELECT DISTINCT k FROM cand)
 ), n AS (
-    SELECT r, i, count(*) AS n FROM tri GROUP BY r, i
+    SELECT k, count(*) AS n FROM tri GROUP BY k
 ), sim AS (
-    SELECT t.r, t.i, g.key, count(*) / (any_value(n.n) + any_value(g.n) - count(*)) AS sim
+    SELECT t.k, g.key, count(*) / (any_value(n.n) + any_value(g.n) - count(*)) AS sim
     FROM tri t
     JOIN g_tri g ON g.first = t.first AND g.tri = t.tri
-    JOIN n ON n.r = t.r AND n.i = t.i
-    GROUP BY t.r, t.i, g.key
+    JOIN n USING (k)
+    GROUP BY t.k, g.key
+), kb AS (
+    SELECT k, arg_max(key, (sim, key)) AS key, max(sim) AS sim
+    FROM sim GROUP BY k HAVING max(sim) >= 0.6
 ), best AS (
-    SELECT r, i, arg_max(key, (sim, key)) AS key, max(sim) AS sim
-    FROM sim GROUP BY r, i HAVING max(sim) >= 0.6
+    SELECT c.r, c.i, kb.key, kb.sim FROM cand c JOIN kb USING (k)
 ), x AS (
     SELECT b.r, b.i, b.key, b.sim, x.text, unnest(g_context(x, b.i, 1))
     FROM best b JOIN g_text x USING (r)

@@ -136,6 +136,12 @@ def test_fuzzy_retrieval_is_opt_in(ref_wh_master) -> None:
     r = fuzzy.parse_one(text)
     assert r["country_code"] == "ES" and r["mention"] == "Barcelonna"
     assert fuzzy.parse_one("Vintage Chanel Handbag")["country_code"] is None
+    # Each distinct word is compared once and its best name goes to every place it occurs.
+    texts = ["Barcelonna at night", "Old port of Barcelonna, Barcelonna beach", "No place"]
+    preds, ments = fuzzy.parse(texts)
+    assert preds["country_code"].to_pylist() == ["ES", "ES", None]
+    got = [(m["r"], m["start_pos"]) for m in ments.to_pylist() if m["mention"] == "Barcelonna"]
+    assert got == [(0, 0), (1, 12), (1, 24)]
 
 
 def test_vague_region_consumes_its_words(engine: Engine) -> None:

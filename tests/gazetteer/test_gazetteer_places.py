@@ -16,6 +16,10 @@ EXAMPLES = {
     "Sunset over Lake Tahoe": "US",
     "Hiking in Yosemite National Park": "US",
     "Rafting down the Colorado River": "US",
+    # A feature on Natural Earth's map answers before a small town of its name (v31: the
+    # canyon, not Grand Canyon Village); "NP" is how captions shorten National Park.
+    "Grand Canyon sunset": "US",
+    "Scotty's Castle, Death Valley NP": "US",
     "Beautiful beach near Doha": "QA",
     "Italian villa in Tuscany": "IT",
     "Oil rig in the Mediterranean Sea": None,  # seas name no country
@@ -87,6 +91,24 @@ def test_foreign_names_and_written_forms_in_the_index(ref_wh_master: Path) -> No
     assert rows[("cebu", "PH")][0] == 0.0  # words of "Cebu City": its own name
     assert "münster" in rows[("munster", "DE")][1]
     assert not rows[("munster", "IE")][1]  # the province has no form with marks
+
+
+def test_features_named_with_everyday_words_stay_in_the_index(ref_wh_master: Path) -> None:
+    """The everyday-words rule (a name like "ring" keeps only its big towns) leaves natural
+    features alone: "Death Valley", "Long Island", "North Island" are features whose words
+    feature_name_ok has already judged (before v31 they left the index with the small towns)."""
+    import duckdb
+
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        path = load_gazetteer(con)
+    with duckdb.connect(str(path), read_only=True) as db:
+        got = dict(
+            db.sql(
+                "SELECT key, cc FROM g_gaz WHERE f_feature = 1"
+                " AND key IN ('death valley', 'long island', 'north island')"
+            ).fetchall()
+        )
+    assert got == {"death valley": "US", "long island": "US", "north island": "NZ"}
 
 
 def test_feature_spanning_borders_names_no_country(engine: Engine) -> None:

@@ -43,15 +43,10 @@ from udfs.gazetteer.lexicon import (
     US_STATES_AP,
     VAGUE,
 )
-from udfs.gazetteer.multilingual import (
-    extra_name_rows,
-    keep_latin,
-    non_place_keys,
-    phrase_keys,
-)
+from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_keys, phrase_keys
 from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "30"
+GAZETTEER_VERSION = "31"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
@@ -59,12 +54,15 @@ FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 FEATURE_CLASSES = {"H", "L", "S", "T", "U", "V", "N"}
 
 
-def _rank(kind: int, pop: int, own: bool = True) -> tuple[float, int]:
-    """Which place of a country answers a name: the country, a big city, a division, a town,
-    a natural feature, then a town of under 100,000 that answers to it only as another
-    name, not its own or words of it ("Lake Tahoe" is the lake before Stateline, Nevada)."""
+def _rank(kind: int, pop: int, own: bool = True, prom: float = 0.0) -> tuple[float, int]:
+    """Which place of a country answers a name: the country, a big city, a division, a
+    natural feature on Natural Earth's map, a town, any other feature, then a town of under
+    100,000 that answers to it only as another name, not its own or words of it ("Lake
+    Tahoe" is the lake before Stateline, Nevada; the Grand Canyon before its village)."""
     if kind == CITY and not own and pop < 100_000:
         return (FEATURE + 0.5, -pop)
+    if kind == FEATURE and prom > 0:
+        return (CITY - 0.5, -round(prom * 10))
     return (1.5 if kind == CITY and pop >= 100_000 else kind, -pop)
 
 
@@ -260,10 +258,11 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         ordered = sorted(best.values(), key=lambda c: (places[c][1], -places[c][2]))
         # Everyday words ("ring", "oak", "spring") name many small places: keep those
         # candidates only for big cities, so they cost nothing on ordinary text.
-        # Phrases of everyday words ("Mountain View") keep towns of 20,000 or more.
-        if any(places[c][1] >= CITY for c in ordered) and common_word(key, 4.5):
+        # Phrases of everyday words ("Mountain View") keep towns of 20,000 or more; natural
+        # features stay ("Death Valley", "Long Island": feature_name_ok has judged their words).
+        if any(places[c][1] == CITY for c in ordered) and common_word(key, 4.5):
             least = 20_000 if " " in key else 100_000
-            ordered = [c for c in ordered if places[c][1] < CITY or places[c][2] >= least]
+            ordered = [c for c in ordered if places[c][1] != CITY or places[c][2] >= least]
         # Function words ("the", "of", "us") are never places, except a country code written
         # in capitals ("US", "UK"), which the pronoun flag checks.
         if common_word(key, 5.5):
@@ -346,8 +345,8 @@ def _add_key_rows(
     n_strong: dict[str, int] = {}
     for p, lk in zip(cands, links, strict=True):
         cc, kind, pop = p[0], p[1], p[2]
-        if cc not in by_country or _rank(kind, pop, lk[0]) < _rank(
-            *by_country[cc][1:3], link[cc][0]
+        if cc not in by_country or _rank(kind, pop, lk[0], p[7]) < _rank(
+            *by_country[cc][1:3], link[cc][0], by_country[cc][7]
         ):
             by_country[cc], link[cc] = p, lk
         n_strong[cc] = n_strong.get(cc, 0) + (kind in (COUNTRY, ADMIN1))
