@@ -58,7 +58,7 @@ SUFFIX = {"river": "River", "park": "National Park", "lake": "Lake"}
 
 def forms(name: str, kind: str) -> list[str]:
     """The names people write for a feature: abbreviations expanded, capitals to title case,
-    rivers with "River", parks with "National Park"."""
+    rivers with "River", parks with "National Park" and "NP"."""
     n = name.strip()
     if n.isupper():
         n = n.title()
