@@ -170,6 +170,7 @@ def bench_geoparse(workdir: Path, scale: float) -> list[str]:
     import geosql
     from geosql import refdata
     from geosql.runner import run_stage
+    from udfs.gazetteer.parallel import engine_count
 
     n = max(1000, int(200_000 * scale))
     wh = workdir / "bench.duckdb"
@@ -198,12 +199,15 @@ def bench_geoparse(workdir: Path, scale: float) -> list[str]:
         t_stage = [timed() for _ in range(REPEATS)]
         located = con.sql("SELECT count(country_code) FROM geo_predictions").fetchall()[0][0]
         t_fuzzy = timed({"method": "fuzzy", "fuzzy": True})
+        t_one = timed({"parallel": 1})
     rate, runs = _median_rate(n, t_stage)
     lines = [
         source,
         f"offline geoparse stage: {n:,} captions ({located:,} located), median of {REPEATS}"
         f" runs: {rate:,.0f} captions/s (runs: {runs})",
         f"  the same with --set fuzzy=true: {n / t_fuzzy:,.0f} captions/s (one run)",
+        f"  the same with one engine (--set parallel=1; default: one per core, here"
+        f" {engine_count(0)}): {n / t_one:,.0f} captions/s (one run)",
     ]
     try:
         from geotext import GeoText

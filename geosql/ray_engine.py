@@ -25,7 +25,7 @@ from typing import Any
 import geosql
 from geosql.errors import GeosqlError, require
 from geosql.shards import RUN_FILE, ShardRunner, failure, marker, running
-from geosql.worker import stage_module
+from geosql.worker import CORES_ENV, stage_module
 
 
 @dataclass
@@ -182,7 +182,8 @@ def _map(ray, run, spec, shards, workers, cpus, gpus) -> list[dict[str, Any]]:
     import numpy as np
 
     class _Actor:
-        def __init__(self, run: dict, spec: Any) -> None:
+        def __init__(self, run: dict, spec: Any, cores: int) -> None:
+            os.environ[CORES_ENV] = str(cores)  # what a stage may use on this actor
             self.runner = ShardRunner(run, spec)
 
         def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
@@ -195,7 +196,7 @@ def _map(ray, run, spec, shards, workers, cpus, gpus) -> list[dict[str, Any]]:
     )  # below 1: leaves the read tasks a core (2-core deadlock)
     ds = ds.map_batches(
         _Actor,
-        fn_constructor_kwargs={"run": run, "spec": spec},
+        fn_constructor_kwargs={"run": run, "spec": spec, "cores": max(1, int(n_cpu))},
         batch_size=1,
         compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(shards)))),
         num_cpus=n_cpu,

@@ -12,6 +12,7 @@ import importlib
 import itertools
 import multiprocessing as mp
 import multiprocessing.util
+import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,19 @@ from geosql.errors import GeosqlError
 from geosql.registry import BatchResult, Stage, registry
 
 HASH_COL = "_geosql_hash"
+CORES_ENV = "GEOSQL_WORKER_CORES"  # set in a worker process to the cores it may use
+
+
+def worker_cores() -> int:
+    """The cores this worker may use: its share when an engine started it (a pool of N
+    spawned workers shares the machine's cores, a Ray actor has its CPUs), else every core
+    this process may run on."""
+    if os.environ.get(CORES_ENV, "").isdigit():
+        return max(1, int(os.environ[CORES_ENV]))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def stage_module(stage: Stage) -> str:
@@ -110,8 +124,9 @@ def _strip(batch: pa.Table) -> pa.Table:
 _WORKER: Worker | None = None
 
 
-def _init(name: str, spec: Any, config: dict, module: str) -> None:
+def _init(name: str, spec: Any, config: dict, module: str, cores: int) -> None:
     global _WORKER
+    os.environ[CORES_ENV] = str(cores)
     _WORKER = Worker(name, spec, config, module)
     # closed when the pool shuts the process down (multiprocessing runs these finalizers)
     mp.util.Finalize(_WORKER, _WORKER.close, exitpriority=10)
@@ -130,7 +145,7 @@ def _pool(stage, spec, config, first, rest, workers: int) -> Iterator[tuple[pa.T
         n,
         mp_context=ctx,
         initializer=_init,
-        initargs=(stage.name, spec, config, stage_module(stage)),
+        initargs=(stage.name, spec, config, stage_module(stage), max(1, worker_cores() // n)),
     ) as pool:
         inflight: deque[tuple[pa.Table, Future]] = deque()
         for b in itertools.chain((first,), rest):

@@ -91,11 +91,13 @@ class Engine:
         max_mentions: int = MAX_MENTIONS,
         mention_model: dict | None = None,
         confidence_model: dict | None = None,
+        threads: int | None = None,
     ):
         """`fuzzy`: also look up unmatched capitalised words by trigram similarity (off by
         default: on the dev sets it changes about one answer in 600; on real captions the stage
         runs 20-30% slower with it, each distinct unmatched word compared once per batch).
-        `max_mentions`: mentions kept per text (the first ones), bounding the work per row."""
+        `max_mentions`: mentions kept per text (the first ones), bounding the work per row.
+        `threads`: the private DuckDB's threads (default: one per core)."""
         from geosql.paths import sql_dir
 
         self.model = model if model is not None else load_model()
@@ -108,6 +110,8 @@ class Engine:
             self.db.execute(
                 f"ATTACH '{p}' AS gz (READ_ONLY); SET search_path = 'memory.main,gz.main'"
             )
+        if threads:
+            self.db.execute(f"SET threads = {int(threads)}")
         self.fuzzy = fuzzy
         self.max_mentions = int(max_mentions)
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_max_mentions() AS {self.max_mentions}")

@@ -14,9 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geosql.registry import BatchResult, Stage, registry
+from geosql.worker import worker_cores
 from udfs.gazetteer.engine import MAX_MENTIONS, Engine
 from udfs.gazetteer.index import GAZETTEER_VERSION, _index_path, load_gazetteer, warehouse_path
 from udfs.gazetteer.model import default_threshold, load_model, model_digest
+from udfs.gazetteer.parallel import ParallelEngine, engine_count
 
 MAX_CHARS = 200_000  # longer texts are a per-row error (a caption is not a book)
 SLICE_CHARS = 20_000_000  # characters parsed in one engine call (memory bound per call)
@@ -44,15 +46,37 @@ def prepare(con: Any, cfg: dict) -> dict:
     return {"index": load_gazetteer(con), "model": load_model()}
 
 
-def open_engine(spec: dict, cfg: dict) -> Engine:
-    """On the worker: the Engine over the prepared index."""
-    return Engine(
-        spec["index"],
-        model=spec["model"],
-        threshold=cfg["threshold"],
-        fuzzy=cfg["fuzzy"],
-        max_mentions=cfg.get("max_mentions", MAX_MENTIONS),
-    )
+def open_engine(spec: dict, cfg: dict) -> Engine | ParallelEngine:
+    """On the worker: the Engine over the prepared index, or `parallel` of them side by side
+    (0: one per core this process may use when the index is a file, else one: an in-memory
+    warehouse's index would be copied into each; see udfs/gazetteer/parallel.py)."""
+
+    def make(threads: int) -> Engine:
+        return Engine(
+            spec["index"],
+            model=spec["model"],
+            threshold=cfg["threshold"],
+            fuzzy=cfg["fuzzy"],
+            max_mentions=cfg.get("max_mentions", MAX_MENTIONS),
+            threads=threads,
+        )
+
+    n = engines_for(spec["index"], int(cfg.get("parallel", 0)))
+    return make(worker_cores()) if n == 1 else ParallelEngine(make, n)
+
+
+def engines_for(index: dict | Path, setting: int) -> int:
+    """Engines to open: the `parallel` setting when positive; else one per core for a file
+    index and one for an in-memory warehouse's (its tables would be copied into each)."""
+    return engine_count(setting) if setting > 0 or not isinstance(index, dict) else 1
+
+
+def close_engine(engine: Engine | ParallelEngine) -> None:
+    """After the last batch: the engines' threads and databases."""
+    if isinstance(engine, ParallelEngine):
+        engine.close()
+    else:
+        engine.db.close()
 
 
 def _slices(lengths: list[int], budget: int) -> list[tuple[int, int]]:
@@ -69,7 +93,10 @@ def _slices(lengths: list[int], budget: int) -> list[tuple[int, int]]:
 
 
 def parse_bounded(
-    engine: Engine, texts: pa.Array, max_chars: int = MAX_CHARS, slice_chars: int = SLICE_CHARS
+    engine: Engine | ParallelEngine,
+    texts: pa.Array,
+    max_chars: int = MAX_CHARS,
+    slice_chars: int = SLICE_CHARS,
 ) -> tuple[pa.Table, pa.Table, list[tuple[int, str]]]:
     """(predictions, mentions, errors) for `texts` with the work bounded: rows longer than
     `max_chars` are left out as (row, message) errors (their prediction row is NULL), the rest
@@ -97,7 +124,7 @@ def parse_bounded(
     return pa.concat_tables(preds), pa.concat_tables(ments), errors
 
 
-def process(engine: Engine, batch: pa.Table, cfg: dict) -> BatchResult:
+def process(engine: Engine | ParallelEngine, batch: pa.Table, cfg: dict) -> BatchResult:
     """One batch of (caption_id, text) -> geo_predictions and geo_mentions rows (pure)."""
     preds, ments, errs = parse_bounded(engine, batch["text"], cfg.get("max_chars", MAX_CHARS))
     ids = batch["caption_id"].combine_chunks()
@@ -176,6 +203,7 @@ STAGE = registry.stage(
         prepare=prepare,
         open=open_engine,
         process=process,
+        close=close_engine,
         defaults={
             "method": "offline",
             "threshold": default_threshold(),
@@ -183,7 +211,9 @@ STAGE = registry.stage(
             "source": "captions",
             "max_chars": MAX_CHARS,
             "max_mentions": MAX_MENTIONS,
+            "parallel": 0,
         },
+        runtime_keys=("parallel",),
         version=f"{GAZETTEER_VERSION}-{model_digest()}",  # a retrained model reruns
         batch_size=250_000,  # >= 2 DuckDB row groups, so both cores work
     )
