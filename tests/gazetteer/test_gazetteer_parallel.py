@@ -47,8 +47,8 @@ def test_parallel_engine_same_rows_as_one(index, monkeypatch, n):
     eng = par.ParallelEngine(lambda threads: Engine(index, threads=threads), n)
     calls = []
     for e in eng.engines:  # every engine gets a share of the distinct texts
-        parse = e.parse
-        monkeypatch.setattr(e, "parse", lambda a, parse=parse: calls.append(len(a)) or parse(a))
+        rows = e.parse_rows
+        monkeypatch.setattr(e, "parse_rows", lambda a, rows=rows: calls.append(len(a)) or rows(a))
     p2, m2 = eng.parse(texts)
     eng.close()
     # chunks hold about equal characters: the long row may take a whole chunk's share
@@ -61,7 +61,7 @@ def test_parallel_engine_same_rows_as_one(index, monkeypatch, n):
 def test_parallel_engine_small_batch_uses_first_engine(index, monkeypatch):
     eng = par.ParallelEngine(lambda threads: Engine(index, threads=threads), 2)
     seen = []
-    monkeypatch.setattr(eng.engines[1], "parse", lambda a: seen.append(a))
+    monkeypatch.setattr(eng.engines[1], "parse_rows", lambda a: seen.append(a))
     p, _ = eng.parse(pa.array(MORE))  # far below MIN_ROWS per engine
     eng.close()
     assert seen == [] and p.num_rows == len(MORE)

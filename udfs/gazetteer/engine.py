@@ -3,6 +3,7 @@ private in-memory DuckDB (steps in sql/geoparse/*.sql)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,6 +35,23 @@ def _file_id(path: Path) -> tuple:
 
 # Parse distinct texts only when at most this share of a batch is distinct.
 DEDUP_MAX_SHARE = 0.95
+
+
+def parse_distinct(
+    texts: list[str | None] | pa.Array | pa.ChunkedArray,
+    parse_rows: Callable[[pa.Array], tuple[pa.Table, pa.Table]],
+) -> tuple[pa.Table, pa.Table]:
+    """`parse_rows` over the distinct texts, the answers copied back to every row (a text's
+    answer depends on that text alone); over all rows when (nearly) all are distinct."""
+    if isinstance(texts, pa.ChunkedArray):
+        arr = texts.combine_chunks()
+    else:
+        arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+    enc = pc.dictionary_encode(arr, null_encoding="encode")
+    if len(enc.dictionary) > DEDUP_MAX_SHARE * len(arr):
+        return parse_rows(arr)
+    preds, ments = parse_rows(enc.dictionary)
+    return _expand(preds, ments, enc.indices.to_numpy(zero_copy_only=False))
 
 
 def _expand(preds: pa.Table, ments: pa.Table, idx) -> tuple[pa.Table, pa.Table]:
@@ -337,19 +355,17 @@ class Engine:
         """(predictions, mentions) of `texts` (row numbers r are the texts'). A text's answer
         depends on that text alone, so repeated texts (common in caption data) are parsed
         once and their rows copied."""
-        if isinstance(texts, pa.ChunkedArray):
-            arr = texts.combine_chunks()
-        else:
-            arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
-        enc = pc.dictionary_encode(arr, null_encoding="encode")
-        if len(enc.dictionary) > DEDUP_MAX_SHARE * len(arr):  # (nearly) all distinct
-            self.features(arr)
-            self.score()
-            return self.decide()
-        self.features(enc.dictionary)
+        return parse_distinct(texts, self.parse_rows)
+
+    def parse_rows(self, arr: pa.Array) -> tuple[pa.Table, pa.Table]:
+        """(predictions, mentions) of every row of `arr`, repeated or not."""
+        self.features(arr)
         self.score()
-        preds, ments = self.decide()
-        return _expand(preds, ments, enc.indices.to_numpy(zero_copy_only=False))
+        return self.decide()
+
+    def close(self) -> None:
+        """Close the private database."""
+        self.db.close()
 
     def parse_one(self, text: str | None) -> dict:
         """{country_code, confidence, mention, mentions} for one text (tests, the REPL)."""

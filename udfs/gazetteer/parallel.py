@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geosql.worker import worker_cores
-from udfs.gazetteer.engine import DEDUP_MAX_SHARE, Engine, _expand
+from udfs.gazetteer.engine import Engine, parse_distinct
 
 MAX_ENGINES = 4  # each engine's intermediate tables take ~0.5 GB per 100,000 captions
 MIN_ROWS = 20_000  # distinct texts per engine below which one engine is as fast
@@ -45,9 +45,9 @@ def _chunks(lengths: pa.Array, n: int) -> list[tuple[int, int]]:
 
 
 class ParallelEngine:
-    """`parse` of Engine over `n` engines, each built by `make(threads)` with this process's
+    """Engine's `parse` over `n` engines, each built by `make(threads)` with this process's
     cores shared out; batches of fewer than MIN_ROWS distinct texts per engine go to the
-    first one."""
+    first one. Everything else is the first engine's."""
 
     def __init__(self, make: Callable[[int], Engine], n: int):
         n = max(1, n)
@@ -56,18 +56,16 @@ class ParallelEngine:
 
     def parse(self, texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, pa.Table]:
         """(predictions, mentions) of `texts`, as Engine.parse gives them."""
-        arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+        return parse_distinct(texts, self.parse_rows)
+
+    def parse_rows(self, arr: pa.Array) -> tuple[pa.Table, pa.Table]:
+        """Engine.parse_rows of `arr`, its chunks parsed by the engines side by side."""
         n = len(self.engines)
         if self._pool is None or len(arr) < n * MIN_ROWS:
-            return self.engines[0].parse(arr)
-        enc = pc.dictionary_encode(arr, null_encoding="encode")
-        dedup = len(enc.dictionary) <= DEDUP_MAX_SHARE * len(arr)
-        work = enc.dictionary if dedup else arr
-        if len(work) < n * MIN_ROWS:
-            return self.engines[0].parse(arr)
-        parts = _chunks(pc.utf8_length(work.cast(pa.string())), n)
+            return self.engines[0].parse_rows(arr)
+        parts = _chunks(pc.utf8_length(arr.cast(pa.string())), n)
         futures = [
-            self._pool.submit(e.parse, work.slice(a, b - a))
+            self._pool.submit(e.parse_rows, arr.slice(a, b - a))
             for e, (a, b) in zip(self.engines, parts, strict=False)
         ]
         preds, ments = [], []
@@ -75,10 +73,7 @@ class ParallelEngine:
             p, m = f.result()
             preds.append(p.set_column(0, "r", pc.add(p["r"], a)))
             ments.append(m.set_column(0, "r", pc.add(m["r"], a)))
-        p, m = pa.concat_tables(preds), pa.concat_tables(ments)
-        if dedup:
-            return _expand(p, m, enc.indices.to_numpy(zero_copy_only=False))
-        return p, m
+        return pa.concat_tables(preds), pa.concat_tables(ments)
 
     def __getattr__(self, name: str):
         """Everything but `parse` (threshold, model, parse_one...) is the first engine's."""
@@ -92,4 +87,4 @@ class ParallelEngine:
             self._pool.shutdown()
             self._pool = None
         for e in self.engines:
-            e.db.close()
+            e.close()

@@ -73,10 +73,7 @@ def engines_for(index: dict | Path, setting: int) -> int:
 
 def close_engine(engine: Engine | ParallelEngine) -> None:
     """After the last batch: the engines' threads and databases."""
-    if isinstance(engine, ParallelEngine):
-        engine.close()
-    else:
-        engine.db.close()
+    engine.close()
 
 
 def _slices(lengths: list[int], budget: int) -> list[tuple[int, int]]:
