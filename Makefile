@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 WAREHOUSE ?= warehouse/geosql.duckdb
 GEOSQL := $(BIN)/geosql --warehouse $(WAREHOUSE)
 
-.PHONY: setup demo test lint bench clean init geoparse help setup-browser
+.PHONY: native setup demo test lint bench clean init geoparse help setup-browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -17,8 +17,15 @@ setup:  ## create .venv and install geosql (EXTRAS=dev by default; EXTRAS=dev,al
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(MAKE) native
 	touch $(STAMP)
 	@echo "geosql installed in $(VENV) with extras [$(EXTRAS)]"
+
+NATIVE := udfs/gazetteer/native/_fastpass.so
+
+native:  ## build the geoparser's native per-token pass (optional: without a C compiler the SQL path runs)
+	$(CC) -O2 -shared -fPIC udfs/gazetteer/native/fastpass.c -o $(NATIVE) \
+	  || echo "native pass not built: the geoparser runs its SQL path (same answers, slower)"
 
 $(STAMP): pyproject.toml  ## the venv, made on first use (and again when pyproject.toml changes)
 	$(MAKE) setup

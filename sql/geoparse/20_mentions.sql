@@ -49,6 +49,20 @@ JOIN (SELECT * FROM g_names SEMI JOIN (SELECT DISTINCT key FROM g) d USING (key)
 WHERE NOT (n.pronoun AND g.sz = 1 AND NOT geo_isupper(g.tok))
 GROUP BY g.r, g.i;
 
+-- Continent names (vague, in g_region) not inside an earlier multi-word match, with their
+-- offsets: 50_places.sql makes them mentions when written capitalised.
+CREATE OR REPLACE TEMP TABLE g_vague AS
+WITH v AS (
+    SELECT l.r, l.key, unnest(g_context(x, l.i, l.sz))
+    FROM (
+        SELECT c.* FROM (SELECT * FROM g_long SEMI JOIN g_region USING (key) WHERE vague) c
+        ANTI JOIN (SELECT * FROM g_long WHERE sz > 1) m
+          ON m.r = c.r AND m.i < c.i AND c.i <= m.i + m.sz - 1
+    ) l
+    JOIN g_text x USING (r)
+)
+SELECT r, key, s, e FROM v;
+
 -- Left to right without overlaps: a match inside an earlier multi-word match is dropped. A long
 -- text (one with token offsets, 10_tokens.sql) keeps its first g_max_mentions() mentions, so a
 -- huge text costs what its first mentions cost (each mention reads its text's lists).

@@ -80,13 +80,8 @@ WITH ctx AS (  -- what confident mentions say about where the text is
     -- Continents ("cases in Africa") name no country, so the caption decision never sees
     -- them, but they are places with a point (g_region: GeoNames'): a mention when written
     -- capitalised, unless inside a longer match ("South Africa", "East Africa").
-    SELECT l.r, l.key, x.text, unnest(g_context(x, l.i, l.sz))
-    FROM (
-        SELECT c.* FROM (SELECT * FROM g_long SEMI JOIN g_region USING (key) WHERE vague) c
-        ANTI JOIN (SELECT * FROM g_long WHERE sz > 1) m
-          ON m.r = c.r AND m.i < c.i AND c.i <= m.i + m.sz - 1
-    ) l
-    JOIN g_text x USING (r)
+    -- (g_vague: 20_mentions.sql, or the native pass)
+    SELECT v.r, v.key, x.text, v.s, v.e FROM g_vague v JOIN g_input x USING (r)
 ), regions AS (
     SELECT c.r, c.r * 4294967296 + c.s AS mid, substring(c.text, c.s + 1, c.e - c.s) AS mention,
            c.s AS start_pos, c.e AS end_pos, g.gid AS geonameid, NULL AS country_code, g.lat,

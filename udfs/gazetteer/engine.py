@@ -3,13 +3,14 @@ private in-memory DuckDB (steps in sql/geoparse/*.sql)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.gazetteer import mojibake
+from udfs.gazetteer import mojibake, native
 from udfs.gazetteer.features import (
     CAPTION_FEATURES,
     CONFIDENCE_FEATURES,
@@ -110,12 +111,14 @@ class Engine:
         mention_model: dict | None = None,
         confidence_model: dict | None = None,
         threads: int | None = None,
+        native: bool = True,
     ):
         """`fuzzy`: also look up unmatched capitalised words by trigram similarity (off by
         default: on the dev sets it changes about one answer in 600; on real captions the stage
         runs 20-30% slower with it, each distinct unmatched word compared once per batch).
         `max_mentions`: mentions kept per text (the first ones), bounding the work per row.
-        `threads`: the private DuckDB's threads (default: one per core)."""
+        `threads`: the private DuckDB's threads (default: one per core). `native`: use the
+        native per-token pass when it is built (the same answers; False: SQL only)."""
         from geosql.paths import sql_dir
 
         self.model = model if model is not None else load_model()
@@ -155,6 +158,7 @@ class Engine:
         self._places = (sql_dir() / "geoparse" / "50_places.sql").read_text(encoding="utf-8")
         self.db.execute(f"CREATE OR REPLACE TEMP MACRO g_min_score() AS {MIN_MENTION_SCORE!r}")
         self._automaton = None
+        self.native, self._fast = native and os.environ.get("GEOSQL_NATIVE") != "0", None
         # A file index is read in place: its CJK automaton is built once per process.
         self._index_id = None if isinstance(gazetteer, dict) else _file_id(Path(gazetteer))
 
@@ -188,18 +192,45 @@ class Engine:
         else:
             arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
         arr = mojibake.fix_texts(arr)
-        self.db.register("_in", pa.table({"r": pa.arange(0, len(arr)), "text": arr}))
-        self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
-        self.db.unregister("_in")
         n_special = self._special(arr)
+        rows = pa.table({"r": pa.arange(0, len(arr)), "text": arr})
+        # Pure-ASCII texts with no postcode/CJK hit take the native per-token pass when it
+        # is built (udfs/gazetteer/native): the same g_ment/g_info/g_cuecc/g_vague rows.
+        fp = self._native_pass() if not self.fuzzy else None
+        fast = None
+        if fp is not None:
+            ok = pc.match_substring_regex(arr, native.ASCII_RE2)
+            ok = pc.fill_null(pc.and_(ok, pc.invert(self._hit)), False)
+            fast = pc.indices_nonzero(ok).to_numpy()
+            if len(fast):
+                self._input(rows.filter(pc.invert(ok)))
+        if fast is None or not len(fast):
+            fast = None
+            self._input(rows)
         for name, step in self._steps.items():
             # Optional steps run only when they can add mentions: fuzzy lookups when asked
             # for, postcodes/CJK names when the text has any (most batches have none).
             if (name == FUZZY_STEP and not self.fuzzy) or (name == SPECIAL_STEP and not n_special):
                 continue
             if name == FEATURES_STEP:
+                if fast is not None:
+                    self._input(rows)
+                    native.insert(self.db, fp, arr, fast, self.max_mentions)
                 self._cap_mentions()
             self.db.execute(step)
+
+    def _input(self, rows: pa.Table) -> None:
+        self.db.register("_in", rows)
+        self.db.execute("CREATE OR REPLACE TEMP TABLE g_input AS FROM _in")
+        self.db.unregister("_in")
+
+    def _native_pass(self):
+        """The native pass over this engine's index, or None (not built, or turned off)."""
+        if not self.native:
+            return None
+        if self._fast is None:
+            self._fast = native.for_db(self.db, self._index_id) or False
+        return self._fast or None
 
     def _cap_mentions(self) -> None:
         """Keep at most `max_mentions` mentions per text (the first ones): a long text's
@@ -225,6 +256,7 @@ class Engine:
         rows: list[tuple] = []
         # One RE2 pass finds the few rows that can have either; Python reads only those.
         hit = pc.match_substring_regex(arr, SPECIAL_RE2)
+        self._hit = pc.fill_null(hit, False)
         auto = None
         for r in pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist():
             text = arr[r].as_py()

@@ -1,0 +1,68 @@
+"""The native per-token pass (udfs/gazetteer/native) gives the SQL path's answers row for row:
+predictions and mentions, over texts that exercise each rule it reproduces."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import geosql
+from udfs.gazetteer import Engine, load_gazetteer, native
+
+pytestmark = pytest.mark.skipif(
+    not native.available(), reason="native pass not built (make native; needs a C compiler)"
+)
+
+TEXTS = [
+    None,
+    "",
+    "...",
+    "Paris",
+    "A house in Liverpool",
+    "3 bedroom house for sale in Austin, TX 78701",  # code after a comma, a ZIP after
+    "Baltimore MD harbour at night",  # code right after a place
+    "Living in NC since 2010",  # code after "in"
+    "Flat to rent, Dundee DD4",  # UK outward code after a GB town
+    "Canon EOS M5 review",  # no UK town before it
+    "Sydney, NSW skyline",
+    "cases in Africa and South Africa",  # a continent mention; inside a longer match
+    "Tell us about the US and Us",  # the pronoun rule
+    "ALL CAPS LONDON HOTEL",
+    "2 BHK apartment for sale in Pune",  # a country term
+    "New York City skyline from the Empire State Building",  # multi-word names
+    "Lake Louise, Banff National Park, Alberta",
+    "Paris " * 300,  # a long text past the mention cap
+    "x " * 100 + "Rome, Italy",  # a long text (token offsets) with few mentions
+    "Zürich old town",  # not ASCII: the SQL path, side by side with native rows
+    "4 bed terraced house to rent, N5 1TB",  # a postcode: the SQL path
+    "東京の夜景とタワー",
+    "Bou IsmaÃ¯l is a city in Tipaza Province, Algeria",  # mojibake repaired first
+    "Semi-detached house for sale in Richmond",
+    "Beautiful beach near Doha.",
+    "Sunset over the Golden Gate Bridge, San Francisco, California!",
+]
+
+
+@pytest.fixture(scope="module")
+def index(ref_wh_master):
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        return load_gazetteer(con)
+
+
+def test_native_same_answers_as_sql(index):
+    fast, sql = Engine(index), Engine(index, native=False)
+    texts = pa.array(TEXTS * 2, pa.string())
+    p1, m1 = fast.parse(texts)
+    p2, m2 = sql.parse(texts)
+    assert fast._fast and sql._fast is None  # each engine took the path it was asked for
+    assert p1.equals(p2) and m1.equals(m2)
+    assert m1.num_rows > 256 and p1["country_code"].null_count < len(texts) // 2
+    codes = {m["mention"] for m in m1.to_pylist() if m["mention"] in ("TX", "MD", "NC", "DD4")}
+    assert codes == {"TX", "MD", "NC", "DD4"}
+
+
+def test_native_off_by_environment(index, monkeypatch):
+    monkeypatch.setenv("GEOSQL_NATIVE", "0")
+    e = Engine(index)
+    e.parse(["Paris"])
+    assert e._fast is None
