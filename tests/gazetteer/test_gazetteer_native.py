@@ -40,6 +40,31 @@ TEXTS = [
     "Semi-detached house for sale in Richmond",
     "Beautiful beach near Doha.",
     "Sunset over the Golden Gate Bridge, San Francisco, California!",
+    # Texts 10_tokens.sql tokenizes (any script) and gp_match matches: keys are geo_norm's,
+    # offsets characters, context keys (pk, nk) normalized, combining marks, no-break spaces
+    "Reykjavík, Ísland",
+    "Zu\u0308rich old town",
+    "Москва, Россия",
+    "القاهرة، مصر",
+    "मुंबई में घर",
+    "İstanbul'da ev",
+    "ISTANBUL’DA EV",
+    "MÜNCHEN HBF",
+    "Lon\u00addon bridge",
+    "New\u00a0York City",
+    "Hotel in Köln, NRW 50667",
+    "Café in Montréal, QC",
+    "Austin, TX – “best” tacos",
+    "Zürich ZH, Schweiz",
+    "Tell üs about the US and Us",
+    "3 bed house 🏠 in Liverpool",
+    "Hà Nội, Việt Nam",
+    "ÉCOLE à PARIS",
+    "Zürich " * 100 + "Bern",
+    "x " * 80 + "Genève, Suisse — Lac Léman",
+    "4 bed house to rent, N5 1TB – Islington",
+    "東京 and Tokyo",
+    "— — —",
 ]
 
 
@@ -49,16 +74,22 @@ def index(ref_wh_master):
         return load_gazetteer(con)
 
 
-def test_native_same_answers_as_sql(index):
+def test_native_same_answers_as_sql(index, monkeypatch):
     fast, sql = Engine(index), Engine(index, native=False)
     texts = pa.array(TEXTS * 2, pa.string())
+    calls, tokens = [], native.insert_tokens
+    monkeypatch.setattr(native, "insert_tokens", lambda *a: calls.append(1) or tokens(*a))
     p1, m1 = fast.parse(texts)
+    assert calls == [1]  # the SQL-tokenized texts were matched natively (no 20_mentions.sql)
     p2, m2 = sql.parse(texts)
+    assert calls == [1]
     assert fast._fast and sql._fast is None  # each engine took the path it was asked for
     assert p1.equals(p2) and m1.equals(m2)
     assert m1.num_rows > 256 and p1["country_code"].null_count < len(texts) // 2
     codes = {m["mention"] for m in m1.to_pylist() if m["mention"] in ("TX", "MD", "NC", "DD4")}
     assert codes == {"TX", "MD", "NC", "DD4"}
+    found = {m["mention"] for m in m1.to_pylist()}
+    assert {"Москва", "Reykjavík", "Köln", "QC"} <= found, found
 
 
 def test_native_off_by_environment(index, monkeypatch):

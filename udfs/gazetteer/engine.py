@@ -74,7 +74,8 @@ def _expand(preds: pa.Table, ments: pa.Table, idx) -> tuple[pa.Table, pa.Table]:
 
 
 # Steps that run only when they can add mentions (see Engine.features).
-FUZZY_STEP, SPECIAL_STEP, FEATURES_STEP = "25_fuzzy.sql", "26_special.sql", "30_features.sql"
+MENTIONS_STEP, FUZZY_STEP = "20_mentions.sql", "25_fuzzy.sql"
+SPECIAL_STEP, FEATURES_STEP = "26_special.sql", "30_features.sql"
 # What the decision (40_captions.sql, mentions) reads of each scored candidate.
 _SCORED = (
     "r, mid, cc, gid, lat, lon, a1, mtext, s, e, f_country, f_us_state, f_admin1, f_abbreviation,"
@@ -211,6 +212,9 @@ class Engine:
             # Optional steps run only when they can add mentions: fuzzy lookups when asked
             # for, postcodes/CJK names when the text has any (most batches have none).
             if (name == FUZZY_STEP and not self.fuzzy) or (name == SPECIAL_STEP and not n_special):
+                continue
+            if name == MENTIONS_STEP and fp is not None:  # the same rows, from gp_match
+                native.insert_tokens(self.db, fp, self.max_mentions)
                 continue
             if name == FEATURES_STEP:
                 if fast is not None:

@@ -1,5 +1,6 @@
-"""The native per-token pass (README.md here): pure-ASCII texts -> the SQL path's g_ment,
-g_info, g_cuecc and g_vague rows, through ctypes over fastpass.c."""
+"""The native per-token pass (README.md here), through ctypes over fastpass.c: the g_ment and
+g_vague rows of 20_mentions.sql for every text (`insert_tokens`, over 10_tokens.sql's tokens),
+and for pure-ASCII texts the g_info and g_cuecc rows of 10_tokens.sql too (`insert`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def _lib():
         ctypes.c_int64,
         P,
     ]
+    lib.gp_match.restype = ctypes.c_int64
+    i64 = ctypes.c_int64
+    lib.gp_match.argtypes = [P, P, P, P, i64, P, P, P, P, P, P, P, P, P, i64, P, i64, P, i64, P]
     lib.gp_codes.argtypes = [P, P, P, ctypes.c_int64, P]
     lib.gp_free.argtypes = [P]
     lib.gp_words.argtypes = [P, P, P, ctypes.c_int64, P]
@@ -107,6 +111,68 @@ class FastPass:
                 return out[:n], cout[: nc.value]
             cap, ccap = max(cap, -n), max(ccap, nc.value)
 
+    def match(
+        self,
+        tx,
+        rows: np.ndarray,
+        tk,
+        ts,
+        te,
+        keys,
+        ls,
+        le,
+        up,
+        caps,
+        max_m: int = 256,
+    ):
+        """`mentions` for texts tokenized elsewhere (gp_match): text k's tokens are
+        tk[k]..tk[k+1]-1 at byte offsets ts/te of it, keys at ls..le of its joined keys, `up`
+        per token, `caps` per text; offsets in the rows are bytes."""
+        rows = np.ascontiguousarray(rows, np.int64)
+        arrs = [
+            np.ascontiguousarray(a, d)
+            for a, d in (
+                (tk, np.int64),
+                (ts, np.int32),
+                (te, np.int32),
+                (ls, np.int32),
+                (le, np.int32),
+                (up, np.int8),
+                (caps, np.int8),
+            )
+        ]
+        tk, ts, te, ls, le, up, caps = arrs
+        cap, ccap = max(1024, len(ts) // 2), max(1024, len(rows) // 4)
+        while True:
+            out = np.empty((cap, 10), np.int64)
+            cout = np.empty((ccap, 10), np.int64)
+            nc = ctypes.c_int64(0)
+            n = self.lib.gp_match(
+                self.h,
+                tx.data.ctypes.data,
+                tx.offs.ctypes.data,
+                rows.ctypes.data,
+                len(rows),
+                tk.ctypes.data,
+                ts.ctypes.data,
+                te.ctypes.data,
+                keys.data.ctypes.data,
+                keys.offs.ctypes.data,
+                ls.ctypes.data,
+                le.ctypes.data,
+                up.ctypes.data,
+                caps.ctypes.data,
+                max_m,
+                out.ctypes.data,
+                cap,
+                cout.ctypes.data,
+                ccap,
+                ctypes.byref(nc),
+            )
+            if n >= 0 and nc.value <= ccap:
+                return out[:n], cout[: nc.value]
+            cap, ccap = max(cap, -n), max(ccap, nc.value)
+
     def set_words(self, words: pa.Table) -> None:
         """g_words' cue (bit 0) and listing (bit 1) words."""
         d, o = _strings(words["word"].combine_chunks())
@@ -162,14 +228,11 @@ def for_db(db, index_id: tuple | None) -> FastPass | None:
         return _CACHE[index_id]
     if not available():
         return None
-    ascii_key = "regexp_full_match(key, '[a-z0-9 ]+')"
     names = db.sql(
         "SELECT key, vague, pronoun, key IN (SELECT key FROM g_gaz WHERE cc = 'GB') AS gb"
-        f" FROM g_names WHERE {ascii_key}"
+        " FROM g_names"
     ).to_arrow_table()
-    prefix = db.sql(
-        "SELECT prefix, span FROM g_prefix WHERE regexp_full_match(prefix, '[a-z0-9 ]+')"
-    ).to_arrow_table()
+    prefix = db.sql("SELECT prefix, span FROM g_prefix").to_arrow_table()
     fp = FastPass(names, prefix)
     fp.set_codes(
         db.sql(
@@ -191,78 +254,6 @@ def for_db(db, index_id: tuple | None) -> FastPass | None:
     return fp
 
 
-def _cols(a: np.ndarray, names: list[str]) -> pa.Table:
-    return pa.table({n: a[:, j] for j, n in enumerate(names)})
+from udfs.gazetteer.native.write import insert, insert_tokens  # noqa: E402
 
-
-def insert(db, fp: FastPass, texts: pa.Array, idx: np.ndarray, max_m: int) -> None:
-    """g_ment (names and codes), g_info, g_cuecc and g_vague rows of the texts at `idx`
-    (pure ASCII, no postcode/CJK hit), as 10_tokens.sql and 20_mentions.sql would write
-    them; g_input must hold every row."""
-    sub = texts.take(pa.array(idx))
-    names, codes = fp.mentions(sub, idx, max_m)
-    info, cues = fp.info(sub), fp.cues(sub, idx)
-    cut = "substring(x.text, {0} + 1, {1} - {0})"
-    db.register("_nm", _cols(names, ["r", "i", "sz", "s", "e", "vague", "ps", "pe", "ns", "ne"]))
-    db.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _nmx AS
-        SELECT n.*, {cut.format("n.s", "n.e")} AS mtext,
-               {cut.format("greatest(n.pe, 0)", "n.s")} AS sep,
-               CASE WHEN n.ps >= 0 THEN {cut.format("n.ps", "n.pe")} END AS pt,
-               CASE WHEN n.ns >= 0 THEN {cut.format("n.ns", "n.ne")} END AS nt,
-               substring(x.text, n.e + 1, 1) AS nsep
-        FROM _nm n JOIN g_input x USING (r);
-        INSERT INTO g_ment BY NAME
-        SELECT r * 4294967296 + s AS mid, r, i, sz,
-               lower(regexp_replace(mtext, '[^A-Za-z0-9]+', ' ', 'g')) AS key, s, e, mtext,
-               sep, pt, lower(pt) AS pk, nt, lower(nt) AS nk, nsep, 'name' AS src
-        FROM _nmx WHERE vague = 0;
-        INSERT INTO g_vague
-        SELECT r, lower(regexp_replace(mtext, '[^A-Za-z0-9]+', ' ', 'g')) AS key, s, e
-        FROM _nmx WHERE vague = 1 AND key IN (SELECT key FROM g_region);
-        DROP TABLE _nmx;
-        """
-    )
-    db.unregister("_nm")
-    db.register("_nc", _cols(codes, ["r", "i", "s", "e", "ps", "pe", "ns", "ne", "cc", "sc"]))
-    db.execute(
-        f"""
-        INSERT INTO g_ment BY NAME
-        SELECT c.r * 4294967296 + c.s AS mid, c.r, c.i, 1 AS sz,
-               lower({cut.format("c.s", "c.e")}) || '#abbr' AS key, c.s, c.e,
-               {cut.format("c.s", "c.e")} AS mtext, {cut.format("c.pe", "c.s")} AS sep,
-               {cut.format("c.ps", "c.pe")} AS pt, lower({cut.format("c.ps", "c.pe")}) AS pk,
-               CASE WHEN c.ns >= 0 THEN {cut.format("c.ns", "c.ne")} END AS nt,
-               CASE WHEN c.ns >= 0 THEN lower({cut.format("c.ns", "c.ne")}) END AS nk,
-               'code' AS src, ['US', 'CA', 'AU', 'GB'][c.cc] AS cc,
-               CASE WHEN c.sc = 25 THEN 2.5 ELSE 1.2 END AS score
-        FROM _nc c JOIN g_input x USING (r)
-        """
-    )
-    db.unregister("_nc")
-    info = np.column_stack([idx, info])
-    db.register("_ni", _cols(info, ["r", "nw", "nc", "cue", "lst", "caps", "ends"]))
-    db.execute(
-        """
-        INSERT INTO g_info BY NAME
-        SELECT r, nw > 0 AND nc > 0 AND nc <= 0.6 * nw AND caps = 0 AS cap_info,
-               cue = 1 AS place_cue, lst = 1 AS listing_cue, log10(nw + 1) AS log_words,
-               nw AS n_words, caps = 1 AS all_caps, ends = 1 AS ends_sentence
-        FROM _ni
-        """
-    )
-    db.unregister("_ni")
-    db.register("_nq", _cols(cues, ["r", "s", "e", "ns", "ne"]))
-    db.execute(
-        f"""
-        INSERT INTO g_cuecc
-        SELECT DISTINCT u.r, c.cc
-        FROM (SELECT u.r, lower({cut.format("u.s", "u.e")}) AS k,
-                     CASE WHEN u.ns >= 0 THEN lower({cut.format("u.ns", "u.ne")}) END AS k1
-              FROM _nq u JOIN g_input x USING (r)) u
-        JOIN g_cues c ON c.k = u.k
-        WHERE NOT c.symbol AND (c.k1 IS NULL OR c.k1 = u.k1)
-        """
-    )
-    db.unregister("_nq")
+__all__ = ["ASCII_RE2", "FastPass", "available", "for_db", "insert", "insert_tokens"]

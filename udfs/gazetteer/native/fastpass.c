@@ -58,11 +58,9 @@ static int isupper_tok(const char *p, int32_t n) {  /* some cased letter, no low
     return up;
 }
 
-/* Output rows: (r, i, sz, s, e, vague, previous token start/end, next token start/end; -1
-   where none). Returns the number of rows written to out (10 int64
-   per row), or -(rows needed) when out_cap is too small. kind: 0 names (not vague, not
-   inside an earlier multi-word match; long texts' first max_m), 1 vague ones (the same
-   "inside" test, no cap). */
+/* Name rows: (r, i, sz, s, e, vague, previous token start/end, next token start/end; -1
+   where none): names not inside an earlier multi-word match (long texts' first max_m), and
+   vague ones (the same "inside" test, no cap). */
 static int ukcode(const char *p, int32_t n) {  /* [A-Z]{1,2}[0-9][0-9A-Z]? ; letters count or 0 */
     int32_t a = 0;
     while (a < n && a < 2 && p[a] >= 'A' && p[a] <= 'Z') a++;
@@ -78,16 +76,114 @@ void gp_codes(void *h, const char *cd, const int64_t *co, int64_t cn, const int3
     gp_t *g = h; t_build(&g->codes, cd, co, cn, cv); g->has_codes = 1;
 }
 
+typedef struct { int64_t *out, cap, n, *cout, ccap, nc; } emit_t;
+
+/* One text's mentions and codes: n tokens at byte offsets ts/te of x, their keys at
+   low[ls[i]..le[i]) (joined by single spaces), up[i]: the token is all upper case, all_caps:
+   the text is. endgb and cover: scratch of n + 1 bytes. */
+static void match_text(const gp_t *g, const char *x, int64_t n, const int32_t *ts,
+                       const int32_t *te, const char *low, const int32_t *ls, const int32_t *le,
+                       const int8_t *up, int all_caps, int64_t row, int64_t max_m,
+                       int8_t *endgb, int8_t *cover, emit_t *em) {
+    memset(endgb, 0, n + 1); memset(cover, 0, n);
+    int64_t reach = -1, kept = 0;  /* reach: last token covered by an earlier multi-word match */
+    for (int64_t i = 0; i < n; i++) {
+        int64_t best = 0; int vague = 0, v2 = 0;
+        int v = t_get(&g->names, low + ls[i], le[i] - ls[i]);
+        if (v >= 0 && !((v & 2) && !up[i])) { best = 1; vague = v & 1; v2 = v; }
+        if (i + 1 < n) {
+            int span = t_get(&g->prefix, low + ls[i], le[i + 1] - ls[i]);
+            int64_t top = span < n - i ? span : n - i;
+            for (int64_t z = 2; z <= top; z++) {
+                int w = t_get(&g->names, low + ls[i], le[i + z - 1] - ls[i]);
+                if (w >= 0) { best = z; vague = w & 1; v2 = w; }
+            }
+        }
+        if (!best) continue;
+        int inside = i <= reach;
+        if (!inside && !(n > 64 && !vague && kept >= max_m)) {
+            if (!vague) {
+                for (int64_t z = i; z < i + best; z++) cover[z] = 1;
+                if (i + best < n) endgb[i + best] = (v2 & 4) ? 2 : 1;
+            }
+            if (em->n < em->cap) {
+                int64_t *o = em->out + 10 * em->n;
+                o[0] = row; o[1] = i; o[2] = best; o[3] = ts[i]; o[4] = te[i + best - 1]; o[5] = vague;
+                o[6] = i ? ts[i - 1] : -1; o[7] = i ? te[i - 1] : -1;
+                o[8] = i + best < n ? ts[i + best] : -1; o[9] = i + best < n ? te[i + best] : -1;
+            }
+            em->n++;
+            if (!vague) kept++;
+        }
+        if (best > 1 && i + best - 1 > reach) reach = i + best - 1;
+    }
+    if (!g->has_codes) return;
+    int64_t cands = 0;  /* code candidates so far (long texts keep their first max_m) */
+    for (int64_t i = 1; i < n; i++) {
+        const char *p = x + ts[i]; int32_t tl = te[i] - ts[i];
+        int cv = t_get(&g->codes, p, tl); if (cv < 0) cv = 0;
+        int us = cv & 1, ca = cv & 2, au = cv & 4, uk = 0;
+        if (tl >= 2 && tl <= 4) {
+            int a = ukcode(p, tl);
+            if (a) { int w = t_get(&g->codes, p, a); if (w > 0 && (w & 8) && endgb[i] == 2) uk = 1; }
+        }
+        int code = us || ca || au;
+        if (!code && !uk) continue;
+        /* a token in both branches is two candidate rows (never happens: codes have no digit) */
+        cands++;
+        if (n > 64 && cands > max_m) break;
+        const char *sep = x + te[i - 1]; int64_t sl = ts[i] - te[i - 1];
+        int comma = memchr(sep, ',', sl) != NULL;
+        int after_zip = 0;
+        if (i + 1 < n && te[i + 1] - ts[i + 1] == 5) {
+            after_zip = 1; for (int32_t k = ts[i + 1]; k < te[i + 1]; k++) if (!(x[k] >= '0' && x[k] <= '9')) after_zip = 0;
+        }
+        int32_t pl = te[i - 1] - ts[i - 1]; const char *pt = x + ts[i - 1];
+        int pin = (pl == 2 && (pt[0] | 32) == 'i' && (pt[1] | 32) == 'n')
+               || (pl == 4 && (pt[0] | 32) == 'f' && (pt[1] | 32) == 'r' && (pt[2] | 32) == 'o' && (pt[3] | 32) == 'm');
+        int sp1 = sl == 1 && sep[0] == ' ';
+        int after_prep = tl == 2 && sp1 && pin && !all_caps;
+        int prev_place = endgb[i] != 0;
+        int after_uk_town = uk && (sp1 || (sl == 2 && sep[0] == ',' && sep[1] == ' '));
+        int after_place = prev_place && sp1 && !all_caps && (us || ca);
+        if (!(comma || after_zip || after_prep || after_place || uk)) continue;
+        int cc = 0;
+        if (uk) cc = after_uk_town ? 4 : 0;
+        else if (us) cc = 1;
+        else if (ca && !after_prep) cc = 2;
+        else if (au && comma) cc = 3;
+        if (!cc || cover[i]) continue;
+        if (em->nc < em->ccap) {
+            int64_t *o = em->cout + 10 * em->nc;
+            o[0] = row; o[1] = i; o[2] = ts[i]; o[3] = te[i]; o[4] = ts[i - 1]; o[5] = te[i - 1];
+            o[6] = i + 1 < n ? ts[i + 1] : -1; o[7] = i + 1 < n ? te[i + 1] : -1;
+            o[8] = cc; o[9] = (prev_place || after_zip || after_prep) ? 25 : 12;
+        }
+        em->nc++;
+    }
+}
+
+static int grow(int64_t need, int64_t *cap, int32_t **a, int32_t **b, int32_t **c, int32_t **d,
+                int8_t **e, int8_t **f, int8_t **u) {
+    if (need <= *cap) return 0;
+    while (*cap < need) *cap *= 2;
+    *a = realloc(*a, *cap * 4); *b = realloc(*b, *cap * 4); *c = realloc(*c, *cap * 4);
+    *d = realloc(*d, *cap * 4); *e = realloc(*e, *cap); *f = realloc(*f, *cap); *u = realloc(*u, *cap);
+    return 1;
+}
+
+/* Pure-ASCII texts: tokens ([A-Za-z0-9]+), keys (lower case), then match_text. Returns the
+   name rows written to out (10 int64 a row), or -(rows needed) when out_cap is too small;
+   *n_codes: the code rows (10 int64 a row, in cout when they fit). */
 int64_t gp_parse(void *h, const char *td, const int64_t *to, const int64_t *rows, int64_t nt,
                  int64_t max_m, int64_t *out, int64_t out_cap, int64_t *cout, int64_t cout_cap,
                  int64_t *n_codes) {
     gp_t *g = h;
-    int64_t n_out = 0, cap_tok = 256;
-    int32_t *ts = malloc(cap_tok * 4), *te = malloc(cap_tok * 4), *ls = malloc(cap_tok * 4);
+    emit_t em = {out, out_cap, 0, cout, cout_cap, 0};
+    int64_t cap_tok = 256;
+    int32_t *ts = malloc(cap_tok * 4), *te = malloc(cap_tok * 4), *ls = malloc(cap_tok * 4), *le = malloc(cap_tok * 4);
+    int8_t *endgb = malloc(cap_tok), *cover = malloc(cap_tok), *up = malloc(cap_tok);
     char *low = malloc(1024); int64_t low_cap = 1024;
-    int8_t *endgb = malloc(cap_tok), *cover = malloc(cap_tok);  /* per token: a mention ends
-        right before it (1, 2 with a GB place); a mention covers it */
-    int64_t nc_out = 0;
     for (int64_t t = 0; t < nt; t++) {
         const char *x = td + to[t]; int64_t len = to[t + 1] - to[t];
         int64_t n = 0, lp = 0;
@@ -95,96 +191,46 @@ int64_t gp_parse(void *h, const char *td, const int64_t *to, const int64_t *rows
         for (int64_t k = 0; k < len;) {
             if (!isal((unsigned char)x[k])) { k++; continue; }
             int64_t b = k; while (k < len && isal((unsigned char)x[k])) k++;
-            if (n == cap_tok) { cap_tok *= 2; ts = realloc(ts, cap_tok * 4); te = realloc(te, cap_tok * 4); ls = realloc(ls, cap_tok * 4);
-                                endgb = realloc(endgb, cap_tok); cover = realloc(cover, cap_tok); }
+            grow(n + 2, &cap_tok, &ts, &te, &ls, &le, &endgb, &cover, &up);
             ts[n] = (int32_t)b; te[n] = (int32_t)k;
             if (n) low[lp++] = ' ';
             ls[n] = (int32_t)lp;
             for (int64_t c = b; c < k; c++) { char ch = x[c]; low[lp++] = (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch; }
+            le[n] = (int32_t)lp;
+            up[n] = (int8_t)isupper_tok(x + b, (int32_t)(k - b));
             n++;
         }
-        memset(endgb, 0, n + 1 > cap_tok ? cap_tok : n + 1); memset(cover, 0, n);
         int all_caps = 0;
-        { int up = 0, lo = 0; for (int64_t k = 0; k < len; k++) { if (x[k] >= 'a' && x[k] <= 'z') lo = 1; else if (x[k] >= 'A' && x[k] <= 'Z') up = 1; } all_caps = up && !lo; }
-        int64_t reach = -1, kept = 0;  /* reach: last token covered by an earlier multi-word match */
-        for (int64_t i = 0; i < n; i++) {
-            int64_t best = 0; int vague = 0, v2 = 0;
-            int v = t_get(&g->names, low + ls[i], te[i] - ts[i]);
-            if (v >= 0 && !((v & 2) && !isupper_tok(x + ts[i], te[i] - ts[i]))) { best = 1; vague = v & 1; v2 = v; }
-            if (i + 1 < n) {
-                int span = t_get(&g->prefix, low + ls[i], ls[i + 1] + (te[i + 1] - ts[i + 1]) - ls[i]);
-                int64_t top = span < n - i ? span : n - i;
-                for (int64_t z = 2; z <= top; z++) {
-                    int64_t j = i + z - 1;
-                    int w = t_get(&g->names, low + ls[i], ls[j] + (te[j] - ts[j]) - ls[i]);
-                    if (w >= 0) { best = z; vague = w & 1; v2 = w; }
-                }
-            }
-            if (!best) continue;
-            int inside = i <= reach;
-            if (!inside && !(n > 64 && !vague && kept >= max_m)) {
-                if (!vague) {
-                    for (int64_t z = i; z < i + best; z++) cover[z] = 1;
-                    if (i + best < n) endgb[i + best] = (v2 & 4) ? 2 : 1;
-                }
-                if (n_out >= out_cap) { n_out++; if (!vague) kept++; if (best > 1 && i + best - 1 > reach) reach = i + best - 1; continue; }
-                int64_t *o = out + 10 * n_out++;
-                o[0] = rows[t]; o[1] = i; o[2] = best; o[3] = ts[i]; o[4] = te[i + best - 1]; o[5] = vague;
-                o[6] = i ? ts[i - 1] : -1; o[7] = i ? te[i - 1] : -1;
-                o[8] = i + best < n ? ts[i + best] : -1; o[9] = i + best < n ? te[i + best] : -1;
-                if (!vague) kept++;
-            }
-            if (best > 1 && i + best - 1 > reach) reach = i + best - 1;
-        }
-        if (!g->has_codes) continue;
-        int64_t cands = 0;  /* code candidates so far (long texts keep their first max_m) */
-        for (int64_t i = 1; i < n; i++) {
-            const char *p = x + ts[i]; int32_t tl = te[i] - ts[i];
-            int cv = t_get(&g->codes, p, tl); if (cv < 0) cv = 0;
-            int us = cv & 1, ca = cv & 2, au = cv & 4, uk = 0;
-            if (tl >= 2 && tl <= 4) {
-                int a = ukcode(p, tl);
-                if (a) { int w = t_get(&g->codes, p, a); if (w > 0 && (w & 8) && endgb[i] == 2) uk = 1; }
-            }
-            int code = us || ca || au;
-            if (!code && !uk) continue;
-            /* a token in both branches is two candidate rows (never happens: codes have no digit) */
-            cands++;
-            if (n > 64 && cands > max_m) break;
-            const char *sep = x + te[i - 1]; int64_t sl = ts[i] - te[i - 1];
-            int comma = memchr(sep, ',', sl) != NULL;
-            int after_zip = 0;
-            if (i + 1 < n && te[i + 1] - ts[i + 1] == 5) {
-                after_zip = 1; for (int32_t k = ts[i + 1]; k < te[i + 1]; k++) if (!(x[k] >= '0' && x[k] <= '9')) after_zip = 0;
-            }
-            int32_t pl = te[i - 1] - ts[i - 1]; const char *pt = x + ts[i - 1];
-            int pin = (pl == 2 && (pt[0] | 32) == 'i' && (pt[1] | 32) == 'n')
-                   || (pl == 4 && (pt[0] | 32) == 'f' && (pt[1] | 32) == 'r' && (pt[2] | 32) == 'o' && (pt[3] | 32) == 'm');
-            int sp1 = sl == 1 && sep[0] == ' ';
-            int after_prep = tl == 2 && sp1 && pin && !all_caps;
-            int prev_place = endgb[i] != 0;
-            int after_uk_town = uk && (sp1 || (sl == 2 && sep[0] == ',' && sep[1] == ' '));
-            int after_place = prev_place && sp1 && !all_caps && (us || ca);
-            if (!(comma || after_zip || after_prep || after_place || uk)) continue;
-            int cc = 0;
-            if (uk) cc = after_uk_town ? 4 : 0;
-            else if (us) cc = 1;
-            else if (ca && !after_prep) cc = 2;
-            else if (au && comma) cc = 3;
-            if (!cc || cover[i]) continue;
-            if (nc_out < cout_cap) {
-                int64_t *o = cout + 10 * nc_out;
-                o[0] = rows[t]; o[1] = i; o[2] = ts[i]; o[3] = te[i]; o[4] = ts[i - 1]; o[5] = te[i - 1];
-                o[6] = i + 1 < n ? ts[i + 1] : -1; o[7] = i + 1 < n ? te[i + 1] : -1;
-                o[8] = cc; o[9] = (prev_place || after_zip || after_prep) ? 25 : 12;
-            }
-            nc_out++;
-        }
+        { int u = 0, lo = 0; for (int64_t k = 0; k < len; k++) { if (x[k] >= 'a' && x[k] <= 'z') lo = 1; else if (x[k] >= 'A' && x[k] <= 'Z') u = 1; } all_caps = u && !lo; }
+        match_text(g, x, n, ts, te, low, ls, le, up, all_caps, rows[t], max_m, endgb, cover, &em);
     }
-    *n_codes = nc_out;
+    *n_codes = em.nc;
+    free(endgb); free(cover); free(up);
+    free(ts); free(te); free(ls); free(le); free(low);
+    return em.n > out_cap ? -em.n : em.n;
+}
+
+/* Texts tokenized by SQL (10_tokens.sql: any script): text t's tokens are tk[t]..tk[t+1]-1,
+   at byte offsets ts/te of its text, keys (geo_norm) at kd + ko[t] + ls..le, up: each token
+   all upper case (geo_isupper), caps: the text is. Then match_text; returns as gp_parse. */
+int64_t gp_match(void *h, const char *td, const int64_t *to, const int64_t *rows, int64_t nt,
+                 const int64_t *tk, const int32_t *ts, const int32_t *te, const char *kd,
+                 const int64_t *ko, const int32_t *ls, const int32_t *le, const int8_t *up,
+                 const int8_t *caps, int64_t max_m, int64_t *out, int64_t out_cap, int64_t *cout,
+                 int64_t cout_cap, int64_t *n_codes) {
+    gp_t *g = h;
+    emit_t em = {out, out_cap, 0, cout, cout_cap, 0};
+    int64_t most = 1;
+    for (int64_t t = 0; t < nt; t++) if (tk[t + 1] - tk[t] + 1 > most) most = tk[t + 1] - tk[t] + 1;
+    int8_t *endgb = malloc(most), *cover = malloc(most);
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t a = tk[t];
+        match_text(g, td + to[t], tk[t + 1] - a, ts + a, te + a, kd + ko[t], ls + a, le + a,
+                   up + a, caps[t], rows[t], max_m, endgb, cover, &em);
+    }
+    *n_codes = em.nc;
     free(endgb); free(cover);
-    free(ts); free(te); free(ls); free(low);
-    return n_out > out_cap ? -n_out : n_out;
+    return em.n > out_cap ? -em.n : em.n;
 }
 
 /* Caption facts of 10_tokens.sql's g_info for each text: n_words (tokens not starting with a
