@@ -6,8 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-import geosql
-from udfs.gazetteer import Engine, load_gazetteer, native
+from udfs.gazetteer import Engine, native
 
 pytestmark = pytest.mark.skipif(
     not native.available(), reason="native pass not built (make native; needs a C compiler)"
@@ -66,12 +65,6 @@ TEXTS = [
     "東京 and Tokyo",
     "— — —",
 ]
-
-
-@pytest.fixture(scope="module")
-def index(ref_wh_master):
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return load_gazetteer(con)
 
 
 def test_native_same_answers_as_sql(index, monkeypatch):

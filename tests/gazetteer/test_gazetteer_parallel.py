@@ -10,7 +10,7 @@ import geosql
 import udfs.gazetteer.parallel as par
 from geosql.runner import run_stage
 from geosql.worker import CORES_ENV, worker_cores
-from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer import Engine
 from udfs.gazetteer.stage import close_engine, engines_for, open_engine, prepare
 
 # Repeated texts, NULLs, empty, CJK, mojibake and long rows over the chunks of several engines.
@@ -30,12 +30,6 @@ MORE = [
     "Semi-detached house for sale in Richmond",
     "Beautiful beach near Doha",
 ]
-
-
-@pytest.fixture(scope="module")
-def index(ref_wh_master):
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return load_gazetteer(con)
 
 
 @pytest.mark.parametrize("n", [2, 3])
