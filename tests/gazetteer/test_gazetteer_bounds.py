@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 import geosql
-from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer import Engine
 from udfs.gazetteer.lexicon import COUNTRY_TERMS, PREPOSITIONS, VAGUE
 from udfs.gazetteer.stage import INPUTS, STAGE, _slices, open_engine, prepare, process
 
@@ -18,9 +18,8 @@ FILLER = "The weather was fine and we walked for hours along the quiet trail. "
 
 
 @pytest.fixture(scope="module")
-def engine(ref_wh_master) -> Engine:
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return Engine(load_gazetteer(con))
+def engine(index) -> Engine:
+    return Engine(index)
 
 
 def _config(**kw) -> dict:
@@ -49,9 +48,8 @@ def test_long_article_is_one_row(engine: Engine) -> None:
     assert (r["country_code"], r["mention"]) == (short["country_code"], short["mention"])
 
 
-def test_mentions_per_text_are_capped(ref_wh_master) -> None:
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        e = Engine(load_gazetteer(con), max_mentions=10)
+def test_mentions_per_text_are_capped(index) -> None:
+    e = Engine(index, max_mentions=10)
     text = "Paris, France. " * 40
     r = e.parse_one(text)
     assert len(r["mentions"]) == 10 and r["country_code"] == "FR"
@@ -200,7 +198,7 @@ def test_toponym_score_ranks_names_above_demonyms_and_words(engine: Engine) -> N
     assert by["Lyon"] > by["paris"]
 
 
-def test_confidence_is_p_answer_right(engine: Engine, ref_wh_master: Path) -> None:
+def test_confidence_is_p_answer_right(engine: Engine, index: Path) -> None:
     """`confidence` (the confidence model) is P(the answer is right): low where several
     countries compete, however sure the second stage is that a place is named."""
     mixed = "Montevideo is the seat of Mercosur and ALADI, in a position like Brussels in Europe"
@@ -208,8 +206,7 @@ def test_confidence_is_p_answer_right(engine: Engine, ref_wh_master: Path) -> No
     assert clean["country_code"] == "US" and clean["confidence"] > 0.9
     assert engine.parse_one(mixed)["confidence"] < 0.5
     # Without the confidence model: the second stage's confidence in "names a place".
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        raw = Engine(load_gazetteer(con), confidence_model={})
+    raw = Engine(index, confidence_model={})
     assert raw.parse_one(mixed)["confidence"] > 0.6
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import geosql
 from geosql.cli import get_cli
 from geosql.runner import run_stage
-from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer import Engine
 
 CAPTIONS = {
     "en1": ("Sunset over the Golden Gate Bridge, San Francisco, California", "US"),
@@ -58,9 +58,8 @@ CAPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def engine(ref_wh_master) -> Engine:
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return Engine(load_gazetteer(con))
+def engine(index) -> Engine:
+    return Engine(index)
 
 
 # Known misses, kept visible: the country term weighs about as much as Richmond, Virginia's
@@ -126,10 +125,9 @@ def test_batch_keeps_row_order_and_nulls(engine: Engine) -> None:
     assert preds["country_code"].to_pylist() == ["FR", None, None, None, "JP", "KE"]
 
 
-def test_fuzzy_retrieval_is_opt_in(ref_wh_master) -> None:
+def test_fuzzy_retrieval_is_opt_in(index) -> None:
     """A misspelt city is found by trigram similarity only with fuzzy=True; everyday words never."""
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        gaz = load_gazetteer(con)
+    gaz = index
     text = "Sunset over Barcelonna harbour"
     assert Engine(gaz).parse_one(text)["country_code"] is None
     fuzzy = Engine(gaz, fuzzy=True)

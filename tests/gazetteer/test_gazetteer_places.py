@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import geosql
-from udfs.gazetteer import Engine, load_gazetteer
+from udfs.gazetteer import Engine
 from udfs.gazetteer.probe import TEMPLATES, famous_places, probe_accuracy, probe_rows
 
 EXAMPLES = {
@@ -54,9 +54,8 @@ NOT_YET = {
 
 
 @pytest.fixture(scope="module")
-def engine(ref_wh_master) -> Engine:
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return Engine(load_gazetteer(con))
+def engine(index) -> Engine:
+    return Engine(index)
 
 
 @pytest.mark.parametrize("text", sorted(EXAMPLES))
@@ -71,13 +70,12 @@ def test_places_not_yet(engine: Engine, text: str) -> None:
     assert engine.parse_one(text)["country_code"] == NOT_YET[text]
 
 
-def test_foreign_names_and_written_forms_in_the_index(ref_wh_master: Path) -> None:
+def test_foreign_names_and_written_forms_in_the_index(index: Path) -> None:
     """g_gaz marks a town reached only by another language's name for it (city_alias) and
     keeps the place's names written with marks (forms) for accent_exact/accent_other."""
     import duckdb
 
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        path = load_gazetteer(con)
+    path = index
     with duckdb.connect(str(path), read_only=True) as db:
         rows = {
             (k, cc): (alias, forms)
@@ -93,14 +91,13 @@ def test_foreign_names_and_written_forms_in_the_index(ref_wh_master: Path) -> No
     assert not rows[("munster", "IE")][1]  # the province has no form with marks
 
 
-def test_features_named_with_everyday_words_stay_in_the_index(ref_wh_master: Path) -> None:
+def test_features_named_with_everyday_words_stay_in_the_index(index: Path) -> None:
     """The everyday-words rule (a name like "ring" keeps only its big towns) leaves natural
     features alone: "Death Valley", "Long Island", "North Island" are features whose words
     feature_name_ok has already judged (before v31 they left the index with the small towns)."""
     import duckdb
 
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        path = load_gazetteer(con)
+    path = index
     with duckdb.connect(str(path), read_only=True) as db:
         got = dict(
             db.sql(

@@ -7,9 +7,8 @@ import ftfy
 import pyarrow as pa
 import pytest
 
-import geosql
 import udfs.gazetteer.engine as eng
-from udfs.gazetteer import Engine, load_gazetteer, mojibake
+from udfs.gazetteer import Engine, mojibake
 
 TEXTS = [
     "Sunset over the Golden Gate Bridge, San Francisco, California",
@@ -48,9 +47,8 @@ MOJIBAKE = [
 
 
 @pytest.fixture(scope="module")
-def engine(ref_wh_master) -> Engine:
-    with geosql.connect(ref_wh_master, read_only=True) as con:
-        return Engine(load_gazetteer(con))
+def engine(index) -> Engine:
+    return Engine(index)
 
 
 def test_repeated_texts_parsed_once_same_rows(engine, monkeypatch):
