@@ -68,7 +68,7 @@ def _check_inputs(stage: Any, cfg: dict) -> None:
     """Only stages whose inputs read `captions` alone can run on shards."""
     import duckdb
 
-    from geosql.runner import _fmt
+    from geosql.runner import format_inputs
 
     with duckdb.connect() as con:
         con.execute(
@@ -76,7 +76,7 @@ def _check_inputs(stage: Any, cfg: dict) -> None:
             " text VARCHAR, url VARCHAR, image_path VARCHAR, source_file VARCHAR)"
         )
         try:
-            con.sql(f"SELECT * FROM ({_fmt(stage.inputs, cfg)}) LIMIT 0")
+            con.sql(f"SELECT * FROM ({format_inputs(stage.inputs, cfg)}) LIMIT 0")
         except duckdb.Error as e:
             raise GeosqlError(
                 f"stage {stage.name} reads warehouse tables besides captions"

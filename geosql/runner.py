@@ -35,7 +35,8 @@ from geosql.settings import config_key, resolve_config
 from geosql.worker import HASH_COL
 
 
-def _fmt(sql: str, config: dict[str, Any]) -> str:
+def format_inputs(sql: str, config: dict[str, Any]) -> str:
+    """A stage's `inputs` SQL with its {setting} placeholders filled in (as SQL literals)."""
     return sql.format(**{k: literal(v) for k, v in config.items()})
 
 
@@ -105,7 +106,7 @@ def plan(
     if stage.check is not None:
         stage.check(con, cfg)
     ckey = config_key(stage, cfg, upstream_keys(con, stage, cfg))
-    inputs = _fmt(stage.inputs, cfg)
+    inputs = format_inputs(stage.inputs, cfg)
     try:
         cols = [d[0] for d in con.sql(f"SELECT * FROM ({inputs}) LIMIT 0").description]
     except duckdb.Error as e:

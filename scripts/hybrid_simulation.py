@@ -1,8 +1,8 @@
 """Simulate the hybrid geoparser on the dev sets: which share goes to the LLM, and how accurate.
 
     .venv/bin/python scripts/hybrid_simulation.py [--shared ../shared] [--warehouse W]
-        [--thresholds 0.5,0.6,0.7,0.8,0.9,0.95] [--llm-column gemini-pro] [--no-multi-country]
-        [--json out.json]
+        [--thresholds 0.5,0.6,0.7,0.8,0.9,0.95] [--budgets 0.1,0.2] [--llm-column gemini-pro]
+        [--no-multi-country] [--json out.json]
 
 Goes through a warehouse like a user would: loads the bundled reference data, ingests
 laion_self_dev.csv and marginalized_dev.csv, runs the offline `geoparse` stage and reads
@@ -35,7 +35,7 @@ from geosql.countries import is_no_place, normalize_country  # noqa: E402
 from geosql.ingest import ingest  # noqa: E402
 from geosql.refdata import load_defaults  # noqa: E402
 from geosql.runner import run_stage  # noqa: E402
-from udfs.gemini import send_to_llm  # noqa: E402
+from udfs.gemini import budget_threshold, send_to_llm  # noqa: E402
 
 SETS = {
     # dataset name: (file, text column, gold column)
@@ -96,8 +96,21 @@ def dev_rows(dev: Path, llm_col: str = "gemini-flash") -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def simulate(df: pl.DataFrame, thresholds: list[float], multi: bool) -> list[dict]:
+def simulate(
+    df: pl.DataFrame, thresholds: list[float], multi: bool, budgets: list[float] = ()
+) -> list[dict]:
+    """Per set and threshold (or budget: each dataset's own threshold, as the stage with
+    `--set budget=B` picks it over that dataset's captions) the share sent and accuracies."""
     out = []
+    per_ds = {
+        b: {
+            ds: budget_threshold(
+                zip(g["confidence"].to_list(), g["n_countries"].to_list(), strict=True), b, multi
+            )
+            for ds, g in ((n, df.filter(pl.col("dataset") == n)) for n in SETS)
+        }
+        for b in budgets
+    }
     groups = [("all sets", df)] + [(n, df.filter(pl.col("dataset") == n)) for n in SETS]
     for label, g in groups:
         recs = g.to_dicts()
@@ -106,15 +119,23 @@ def simulate(df: pl.DataFrame, thresholds: list[float], multi: bool) -> list[dic
             continue
         off_acc = sum(r["offline"] == r["gold"] for r in recs) / n
         llm_acc = sum(r["llm"] == r["gold"] for r in recs) / n
-        for t in thresholds:
-            sent = [send_to_llm(r["confidence"], r["n_countries"], t, multi) for r in recs]
+        for t in [*thresholds, *(("budget", b) for b in budgets)]:
+            if isinstance(t, tuple):
+                ts = per_ds[t[1]]
+                sent = [
+                    send_to_llm(r["confidence"], r["n_countries"], ts[r["dataset"]], multi)
+                    for r in recs
+                ]
+            else:
+                sent = [send_to_llm(r["confidence"], r["n_countries"], t, multi) for r in recs]
             hyb = [r["llm"] if s else r["offline"] for r, s in zip(recs, sent, strict=True)]
             acc = sum(h == r["gold"] for h, r in zip(hyb, recs, strict=True)) / n
             out.append(
                 {
                     "set": label,
                     "n": n,
-                    "threshold": t,
+                    "threshold": None if isinstance(t, tuple) else t,
+                    "budget": t[1] if isinstance(t, tuple) else None,
                     "share_sent": round(sum(sent) / n, 4),
                     "hybrid_acc": round(acc, 4),
                     "offline_acc": round(off_acc, 4),
@@ -129,6 +150,12 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--warehouse", type=Path, default=None, help="Reuse/keep this warehouse.")
     ap.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
+    ap.add_argument(
+        "--budgets",
+        default="",
+        help="Also route by budget (comma-separated shares: each dataset sends at most that"
+        " share, the least confident first), as `hybrid-geoparse --set budget=B`.",
+    )
     ap.add_argument("--split", choices=["heldout", "all"], default="heldout")
     ap.add_argument(
         "--llm-column",
@@ -160,7 +187,8 @@ def main() -> None:
     if args.split == "heldout":
         df = df.filter(pl.col("train") == 0)
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    rows = simulate(df, thresholds, multi=not args.no_multi_country)
+    budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
+    rows = simulate(df, thresholds, multi=not args.no_multi_country, budgets=budgets)
     print(
         f"split: {args.split}; {df.height} captions; LLM answers: {args.llm_column};"
         f" {dropped} rows with an unrecognized gold "

@@ -41,10 +41,12 @@ from geosql.eval.countries import distribution_distance  # noqa: E402
 from udfs.gazetteer import Engine, load_gazetteer  # noqa: E402
 from udfs.gazetteer.features import CONFIDENCE_FEATURES  # noqa: E402
 from udfs.gazetteer.model import CONFIDENCE_MODEL_FILE, write_side_model  # noqa: E402
+from udfs.gemini.prompts import budget_threshold  # noqa: E402
 
 C_GEO = 2.0  # train_geoparser's default C
 C = 1.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.72, 0.75, 0.76, 0.77, 0.78, 0.8, 0.85, 0.9)
+BUDGETS = (0.1, 0.15, 0.2)  # hybrid-geoparse --set budget=B: each dataset's own threshold
 
 
 def llm_answers(shared: Path, split: int) -> list[tuple[str | None, str | None]]:
@@ -85,9 +87,23 @@ def cross_fitted(gaz, rows) -> tuple[np.ndarray, np.ndarray]:
 def route_table(rows, ans, llm, conf: np.ndarray, name: str) -> list[dict]:
     out = []
     files = sorted({f for _, _, f in rows})
-    for t in THRESHOLDS:
-        sent = conf < t
-        rec = {"routing": name, "threshold": t, "sent": round(float(sent.mean()), 4)}
+    per_file = {
+        b: {
+            f: budget_threshold(
+                [(float(conf[i]), 1) for i, r in enumerate(rows) if r[2] == f], b, False
+            )
+            for f in files
+        }
+        for b in BUDGETS
+    }
+    for t in [*THRESHOLDS, *(("budget", b) for b in BUDGETS)]:
+        if isinstance(t, tuple):  # routed like the stage with a budget: per dataset
+            ts = per_file[t[1]]
+            sent = np.array([conf[i] < ts[r[2]] for i, r in enumerate(rows)])
+            label = f"budget {t[1]}"
+        else:
+            sent, label = conf < t, str(t)
+        rec = {"routing": name, "threshold": label, "sent": round(float(sent.mean()), 4)}
         for k, col in (("pro", 0), ("flash", 1)):
             hyb = [lm[col] if s else a for s, a, lm in zip(sent, ans, llm, strict=True)]
             for f in files:

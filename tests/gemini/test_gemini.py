@@ -252,6 +252,67 @@ def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> 
         assert server.counts["generate"] == 5 + 2 + 1 + 4  # t:1/t:2 extract, Paris predict, Kyoto
 
 
+def test_hybrid_budget_sends_the_least_confident_share_per_dataset(
+    cwh: Path, server: GeminiServer
+) -> None:
+    """`budget`: each dataset sends at most that share of its captions, the multi-country ones
+    first, then the least confident; `threshold` is then not used."""
+    with geosql.connect(cwh) as con:
+        con.execute(
+            "INSERT INTO captions (caption_id, dataset, text) VALUES"
+            " ('u:1', 'u', 'A sunset over the Eiffel Tower in Paris, France')"
+        )
+        con.executemany(
+            "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
+            " VALUES (?, 'offline', ?, ?)",
+            [
+                ("t:1", "FR", 0.95),
+                ("t:2", None, 0.9),
+                ("t:3", "AR", 0.3),
+                ("t:5", "YE", 0.85),
+                ("t:6", "US", 0.99),
+                ("u:1", "FR", 0.5),  # below the threshold, but its dataset's budget is 0 rows
+            ],
+        )
+        con.executemany(
+            "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
+            " VALUES (?, 'offline', ?, ?, ?)",
+            [("t:5", "Dhamar", "YE", 0.85), ("t:5", "Dhamar", "IN", 0.6)],
+        )
+        # t: 5 captions with an offline answer * 0.6 = 3 sent: t:5 (two countries), then the
+        # least confident, t:3 (0.3) and t:2 (0.9)
+        s = run_stage(con, "hybrid-geoparse", config={**FAST, "budget": 0.6})
+        assert (s.rows_done, s.rows_failed) == (6, 0)
+        routes = dict(
+            con.execute(
+                "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'"
+            ).fetchall()
+        )
+        assert routes == {
+            "t:1": "offline",
+            "t:2": "llm",
+            "t:3": "llm",
+            "t:5": "llm",
+            "t:6": "offline",
+            "u:1": "offline",
+        }
+        assert _preds(con, "hybrid")["t:3"] == "AR" and _preds(con, "hybrid")["u:1"] == "FR"
+        with pytest.raises(GeosqlError, match="budget must be a share"):
+            run_stage(con, "hybrid-geoparse", config={**FAST, "budget": 20})
+
+
+def test_budget_threshold() -> None:
+    rows = [(0.9, 1), (0.2, 1), (0.5, 1), (0.7, 3), (None, 0), (0.99, 1)]
+    # 6 rows * 0.5 = 3: the unknown and the multi-country one, then the least confident (0.2)
+    t = gemini.budget_threshold(rows, 0.5, True)
+    assert t == 0.5
+    assert sum(gemini.send_to_llm(c, n, t, True) for c, n in rows) == 3
+    assert gemini.budget_threshold(rows, 0.5, False) == 0.7  # 0.2 and 0.5 (and the unknown)
+    assert gemini.budget_threshold(rows, 0.2, True) == 0.0  # the forced ones fill it
+    assert gemini.budget_threshold(rows, 1.0, True) == 1.01
+    assert gemini.budget_threshold([], 0.2, True) == 0.0
+
+
 def test_threshold_changes_routing() -> None:
     assert gemini.send_to_llm(0.4, 1, 0.5, True)
     assert not gemini.send_to_llm(0.6, 1, 0.5, True)

@@ -18,15 +18,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from geosql.db import literal
 from geosql.errors import GeosqlError
 from geosql.registry import BatchResult, Stage, registry
+from geosql.runner import format_inputs
 from udfs.diversity import queries
 from udfs.diversity.metrics import group_rng, prdc, vendi_fixed_k
-
-
-def _fmt(sql: str, config: dict) -> str:
-    return sql.format(**{k: literal(v) for k, v in config.items()})
 
 
 def export_pools(con: Any, sql: str, config: dict) -> dict:
@@ -35,7 +31,7 @@ def export_pools(con: Any, sql: str, config: dict) -> dict:
     {"files": {dim: path}, "index": {(group_id, side): (dim, start, stop)}}."""
     cur = con.cursor()  # its own temp table; the runner streams on another cursor
     try:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _geosql_pool AS {_fmt(sql, config)}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _geosql_pool AS {format_inputs(sql, config)}")
         return _write_pools(cur.sql(queries.FETCH).to_arrow_reader(65_536))
     finally:
         cur.execute("DROP TABLE IF EXISTS _geosql_pool")

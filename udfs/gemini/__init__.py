@@ -18,6 +18,7 @@ Imports stay light: google-genai, faiss and torch load on first use.
 from udfs.gemini import stages  # noqa: F401  (registers llm-geoparse, hybrid-geoparse)
 from udfs.gemini.online import check_credentials, make_client
 from udfs.gemini.prompts import (
+    budget_threshold,
     extract_prompt,
     parse_country,
     parse_location,
@@ -39,6 +40,7 @@ __all__ = [
     "predict_prompt",
     "prompt_hash",
     "retry_hint",
+    "budget_threshold",
     "send_to_llm",
     "text_part",
 ]

@@ -31,6 +31,7 @@ class LlmState:
     engine: Engine
     index: Any  # udfs.retrieval.PlaceIndex, or None when top_k = 0
     names: dict[str, str]  # iso2 -> English country name
+    thresholds: dict[str, float] | None = None  # hybrid with a budget: per dataset
 
 
 @dataclass
@@ -188,13 +189,18 @@ def process_llm(state: LlmState, batch: pa.Table, cfg: dict[str, Any]) -> BatchR
 def process_hybrid(state: LlmState, batch: pa.Table, cfg: dict[str, Any]) -> BatchResult:
     """`hybrid-geoparse`: the offline answer where it is sure, the LLM's elsewhere."""
     rows = batch.to_pylist()
+    ts = state.thresholds
+
+    def threshold(r: dict) -> float:  # a budget's threshold for the dataset, else `threshold`
+        return ts.get(r["dataset"], 0.0) if ts is not None else float(cfg["threshold"])
+
     ask = {
         r["caption_id"]: r["text"]
         for r in rows
         if send_to_llm(
             r["offline_confidence"],
             r["offline_countries"],
-            float(cfg["threshold"]),
+            threshold(r),
             bool(cfg["multi_country"]),
         )
     }

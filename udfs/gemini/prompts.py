@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 NO_PLACE = {"no", "none", "n/a", "na", "null", "unknown", "no location", "no place", "nothing", ""}
 
@@ -110,3 +111,21 @@ def send_to_llm(
     if confidence is None or confidence < threshold:
         return True
     return bool(multi and (n_countries or 0) > 1)
+
+
+def budget_threshold(
+    rows: Iterable[tuple[float | None, int | None]], budget: float, multi: bool
+) -> float:
+    """The routing threshold that sends at most `budget` (a share) of `rows` (offline
+    confidence, candidate countries) by `send_to_llm`: the captions it always sends (no
+    confidence; several countries when `multi`) count first, then the least confident ones.
+    0.0 when those alone fill the budget, 1.01 when everything fits."""
+    rows = list(rows)
+    forced = [c is None or (multi and (n or 0) > 1) for c, n in rows]
+    others = sorted(c for (c, _), f in zip(rows, forced, strict=True) if not f)
+    k = int(budget * len(rows) + 1e-9) - sum(forced)
+    if k <= 0:
+        return 0.0
+    if k >= len(others):
+        return 1.01
+    return float(others[k])  # confidence < others[k]: at most k of them (fewer on ties)

@@ -33,6 +33,7 @@ class GeoparseSpec:
     llm: LlmSpec
     index_path: str | None
     names: dict[str, str]
+    thresholds: dict[str, float] | None = None  # hybrid with a budget: per dataset
 
 
 def gen_settings(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +63,32 @@ def prepare(con: Any, cfg: dict[str, Any]) -> GeoparseSpec:
             min_population=int(cfg["min_population"]),
             log=True,
         )
-    return GeoparseSpec(llm, index_path, names)
+    return GeoparseSpec(llm, index_path, names, budget_thresholds(con, cfg))
+
+
+def budget_thresholds(con: Any, cfg: dict[str, Any]) -> dict[str, float] | None:
+    """hybrid-geoparse with `budget` > 0: per dataset, the threshold that sends at most that
+    share of its captions with an offline answer (`udfs.gemini.budget_threshold`), computed
+    over all of them when the run starts; None without a budget (`threshold` routes)."""
+    budget = float(cfg.get("budget") or 0.0)
+    if "offline_method" not in cfg or budget <= 0:
+        return None
+    if budget > 1:
+        from geosql.errors import GeosqlError
+
+        raise GeosqlError(f"budget must be a share between 0 and 1, got {budget}")
+    from geosql.runner import format_inputs
+    from udfs.gemini.prompts import budget_threshold
+
+    rows = con.execute(
+        "SELECT dataset, offline_confidence, offline_countries"
+        f" FROM ({format_inputs(HYBRID_INPUTS, cfg)})"
+    ).fetchall()
+    by: dict[str, list] = {}
+    for ds, c, n in rows:
+        by.setdefault(ds, []).append((c, n))
+    multi = bool(cfg["multi_country"])
+    return {ds: budget_threshold(v, budget, multi) for ds, v in by.items()}
 
 
 def open_state(spec: GeoparseSpec, cfg: dict[str, Any]) -> LlmState:
@@ -71,7 +97,7 @@ def open_state(spec: GeoparseSpec, cfg: dict[str, Any]) -> LlmState:
         from udfs.retrieval import PlaceIndex
 
         index = PlaceIndex.load(spec.index_path)
-    return LlmState(Engine(spec.llm), index, spec.names)
+    return LlmState(Engine(spec.llm), index, spec.names, spec.thresholds)
 
 
 def close_state(state: LlmState) -> None:
@@ -108,7 +134,7 @@ LLM_GEOPARSE = registry.stage(
 )
 
 HYBRID_INPUTS = (
-    "SELECT c.caption_id, c.text, o.country_code AS offline_country,"
+    "SELECT c.caption_id, c.dataset, c.text, o.country_code AS offline_country,"
     " o.confidence AS offline_confidence, coalesce(m.n, 0) AS offline_countries"
     " FROM captions c JOIN current_geo_predictions o"
     "   ON o.caption_id = c.caption_id AND o.method = {offline_method}"
@@ -129,6 +155,7 @@ HYBRID_GEOPARSE = registry.stage(
             "method": "hybrid",
             "offline_method": "offline",
             "threshold": 0.75,
+            "budget": 0.0,
             "multi_country": True,
             "multi_min_score": 0.5,
             **COMMON,
