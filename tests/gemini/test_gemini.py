@@ -197,30 +197,39 @@ def test_batch_via_uploaded_jsonl(cwh: Path, server: GeminiServer) -> None:
     assert sources == {True}
 
 
+# Offline answers: sure about t:1 and t:2, unsure about t:3, t:5 (its mentions: two countries),
+# t:6 sure but wrong; t:4 has none.
+OFFLINE = [("t:1", "FR", 0.95), ("t:2", None, 0.9), ("t:3", "AR", 0.3), ("t:5", "YE", 0.85)]
+OFFLINE += [("t:6", "US", 0.99)]
+
+
+def _routes(con) -> dict[str, str]:
+    return dict(
+        con.execute("SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'").fetchall()
+    )
+
+
+def _offline(con, preds: list[tuple], mentions: list[tuple] = ()) -> None:
+    """Offline geoparser rows: `preds` (caption, country, confidence), t:5's two countries and
+    `mentions` (caption, mention, country, score)."""
+    con.executemany(
+        "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
+        " VALUES (?, 'offline', ?, ?)",
+        preds,
+    )
+    con.executemany(
+        "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
+        " VALUES (?, 'offline', ?, ?, ?)",
+        [("t:5", "Dhamar", "YE", 0.85), ("t:5", "Dhamar", "IN", 0.6), *mentions],
+    )
+
+
 def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> None:
     with geosql.connect(cwh) as con:
-        # offline geoparser output: sure about t:1 and t:2, unsure about t:3, t:5 found
-        # candidates in two countries, t:6 sure but wrong; t:4 has no offline prediction.
-        con.executemany(
-            "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
-            " VALUES (?, 'offline', ?, ?)",
-            [
-                ("t:1", "FR", 0.95),
-                ("t:2", None, 0.9),
-                ("t:3", "AR", 0.3),
-                ("t:5", "YE", 0.85),
-                ("t:6", "US", 0.99),
-            ],
-        )
-        con.executemany(
-            "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
-            " VALUES (?, 'offline', ?, ?, ?)",
-            [
-                ("t:5", "Dhamar", "YE", 0.85),
-                ("t:5", "Dhamar", "IN", 0.6),
-                ("t:1", "Paris", "FR", 0.95),
-                ("t:1", "The", "BR", 0.01),
-            ],  # noise: not counted
+        _offline(
+            con,
+            OFFLINE,
+            [("t:1", "Paris", "FR", 0.95), ("t:1", "The", "BR", 0.01)],  # noise: not counted
         )
         s = run_stage(con, "hybrid-geoparse", config=FAST)
         assert (s.rows_done, s.rows_failed) == (5, 0)
@@ -231,12 +240,7 @@ def test_hybrid_routes_unsure_captions_only(cwh: Path, server: GeminiServer) -> 
             "t:5": None,
             "t:6": "US",
         }
-        routes = dict(
-            con.execute(
-                "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'"
-            ).fetchall()
-        )
-        assert routes == {
+        assert _routes(con) == {
             "t:1": "offline",
             "t:2": "offline",
             "t:3": "llm",
@@ -262,33 +266,13 @@ def test_hybrid_budget_sends_the_least_confident_share_per_dataset(
             "INSERT INTO captions (caption_id, dataset, text) VALUES"
             " ('u:1', 'u', 'A sunset over the Eiffel Tower in Paris, France')"
         )
-        con.executemany(
-            "INSERT INTO geo_predictions (caption_id, method, country_code, confidence)"
-            " VALUES (?, 'offline', ?, ?)",
-            [
-                ("t:1", "FR", 0.95),
-                ("t:2", None, 0.9),
-                ("t:3", "AR", 0.3),
-                ("t:5", "YE", 0.85),
-                ("t:6", "US", 0.99),
-                ("u:1", "FR", 0.5),  # below the threshold, but its dataset's budget is 0 rows
-            ],
-        )
-        con.executemany(
-            "INSERT INTO geo_mentions (caption_id, method, mention, country_code, score)"
-            " VALUES (?, 'offline', ?, ?, ?)",
-            [("t:5", "Dhamar", "YE", 0.85), ("t:5", "Dhamar", "IN", 0.6)],
-        )
+        # u:1 is below the threshold, but its dataset's budget is 0 rows
+        _offline(con, [*OFFLINE, ("u:1", "FR", 0.5)])
         # t: 5 captions with an offline answer * 0.6 = 3 sent: t:5 (two countries), then the
         # least confident, t:3 (0.3) and t:2 (0.9)
         s = run_stage(con, "hybrid-geoparse", config={**FAST, "budget": 0.6})
         assert (s.rows_done, s.rows_failed) == (6, 0)
-        routes = dict(
-            con.execute(
-                "SELECT caption_id, route FROM llm_geoparse WHERE method = 'hybrid'"
-            ).fetchall()
-        )
-        assert routes == {
+        assert _routes(con) == {
             "t:1": "offline",
             "t:2": "llm",
             "t:3": "llm",

@@ -52,6 +52,20 @@ def _strings(arr: pa.Array):
     return data, offs
 
 
+def _rows(call, cap: int, ccap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(name rows, code rows) of a gp_parse/gp_match `call(out, cap, cout, ccap, &n_codes)`
+    (10 int64 a row), called again with bigger buffers until both fit."""
+    cap, ccap = max(1024, cap), max(1024, ccap)
+    while True:
+        out = np.empty((cap, 10), np.int64)
+        cout = np.empty((ccap, 10), np.int64)
+        nc = ctypes.c_int64(0)
+        n = call(out.ctypes.data, cap, cout.ctypes.data, ccap, ctypes.byref(nc))
+        if n >= 0 and nc.value <= ccap:
+            return out[:n], cout[: nc.value]
+        cap, ccap = max(cap, -n), max(ccap, nc.value)
+
+
 class FastPass:
     """Names and prefixes loaded once; `mentions(texts, rows)` -> (r, i, sz, s, e, vague, ps, pe, ns, ne)."""
 
@@ -89,89 +103,28 @@ class FastPass:
         cc 1-4, score x 10)."""
         td, to = _strings(texts)
         rows = np.ascontiguousarray(rows, np.int64)
-        cap, ccap = max(1024, len(rows) * 4), max(1024, len(rows) // 4)
-        while True:
-            out = np.empty((cap, 10), np.int64)
-            cout = np.empty((ccap, 10), np.int64)
-            nc = ctypes.c_int64(0)
-            n = self.lib.gp_parse(
-                self.h,
-                td.ctypes.data,
-                to.ctypes.data,
-                rows.ctypes.data,
-                len(rows),
-                max_m,
-                out.ctypes.data,
-                cap,
-                cout.ctypes.data,
-                ccap,
-                ctypes.byref(nc),
-            )
-            if n >= 0 and nc.value <= ccap:
-                return out[:n], cout[: nc.value]
-            cap, ccap = max(cap, -n), max(ccap, nc.value)
+        p = (self.h, td.ctypes.data, to.ctypes.data, rows.ctypes.data, len(rows), max_m)
+        return _rows(lambda *o: self.lib.gp_parse(*p, *o), len(rows) * 4, len(rows) // 4)
 
-    def match(
-        self,
-        tx,
-        rows: np.ndarray,
-        tk,
-        ts,
-        te,
-        keys,
-        ls,
-        le,
-        up,
-        caps,
-        max_m: int = 256,
-    ):
+    def match(self, tx, rows: np.ndarray, tk, ts, te, keys, ls, le, up, caps, max_m: int = 256):
         """`mentions` for texts tokenized elsewhere (gp_match): text k's tokens are
         tk[k]..tk[k+1]-1 at byte offsets ts/te of it, keys at ls..le of its joined keys, `up`
         per token, `caps` per text; offsets in the rows are bytes."""
         rows = np.ascontiguousarray(rows, np.int64)
-        arrs = [
-            np.ascontiguousarray(a, d)
-            for a, d in (
-                (tk, np.int64),
-                (ts, np.int32),
-                (te, np.int32),
-                (ls, np.int32),
-                (le, np.int32),
-                (up, np.int8),
-                (caps, np.int8),
-            )
-        ]
-        tk, ts, te, ls, le, up, caps = arrs
-        cap, ccap = max(1024, len(ts) // 2), max(1024, len(rows) // 4)
-        while True:
-            out = np.empty((cap, 10), np.int64)
-            cout = np.empty((ccap, 10), np.int64)
-            nc = ctypes.c_int64(0)
-            n = self.lib.gp_match(
-                self.h,
-                tx.data.ctypes.data,
-                tx.offs.ctypes.data,
-                rows.ctypes.data,
-                len(rows),
-                tk.ctypes.data,
-                ts.ctypes.data,
-                te.ctypes.data,
-                keys.data.ctypes.data,
-                keys.offs.ctypes.data,
-                ls.ctypes.data,
-                le.ctypes.data,
-                up.ctypes.data,
-                caps.ctypes.data,
-                max_m,
-                out.ctypes.data,
-                cap,
-                cout.ctypes.data,
-                ccap,
-                ctypes.byref(nc),
-            )
-            if n >= 0 and nc.value <= ccap:
-                return out[:n], cout[: nc.value]
-            cap, ccap = max(cap, -n), max(ccap, nc.value)
+        c = np.ascontiguousarray
+        tk, ts, te, ls, le = (
+            c(tk, np.int64),
+            c(ts, np.int32),
+            c(te, np.int32),
+            c(ls, np.int32),
+            c(le, np.int32),
+        )
+        up, caps = c(up, np.int8), c(caps, np.int8)
+        p = (self.h, tx.data.ctypes.data, tx.offs.ctypes.data, rows.ctypes.data, len(rows))
+        p += tuple(a.ctypes.data for a in (tk, ts, te))
+        p += (keys.data.ctypes.data, keys.offs.ctypes.data)
+        p += tuple(a.ctypes.data for a in (ls, le, up, caps)) + (max_m,)
+        return _rows(lambda *o: self.lib.gp_match(*p, *o), len(ts) // 2, len(rows) // 4)
 
     def set_words(self, words: pa.Table) -> None:
         """g_words' cue (bit 0) and listing (bit 1) words."""
