@@ -1,3 +1,5 @@
+-- (Where udfs/gazetteer/native is built this file does not run: the native matcher writes the
+-- same g_ment and g_vague rows, checked row for row by tests/gazetteer/test_gazetteer_native.py.)
 -- Mentions (g_ment): at each token the longest gazetteer name of 1..5 words (n-gram join
 -- against g_names), kept left to right without overlaps; vague regions consume their words
 -- and yield nothing; "us" the pronoun is not "US". Then US state / Canadian province /
