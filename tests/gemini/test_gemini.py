@@ -285,26 +285,6 @@ def test_hybrid_budget_sends_the_least_confident_share_per_dataset(
             run_stage(con, "hybrid-geoparse", config={**FAST, "budget": 20})
 
 
-def test_budget_threshold() -> None:
-    rows = [(0.9, 1), (0.2, 1), (0.5, 1), (0.7, 3), (None, 0), (0.99, 1)]
-    # 6 rows * 0.5 = 3: the unknown and the multi-country one, then the least confident (0.2)
-    t = gemini.budget_threshold(rows, 0.5, True)
-    assert t == 0.5
-    assert sum(gemini.send_to_llm(c, n, t, True) for c, n in rows) == 3
-    assert gemini.budget_threshold(rows, 0.5, False) == 0.7  # 0.2 and 0.5 (and the unknown)
-    assert gemini.budget_threshold(rows, 0.2, True) == 0.0  # the forced ones fill it
-    assert gemini.budget_threshold(rows, 1.0, True) == 1.01
-    assert gemini.budget_threshold([], 0.2, True) == 0.0
-
-
-def test_threshold_changes_routing() -> None:
-    assert gemini.send_to_llm(0.4, 1, 0.5, True)
-    assert not gemini.send_to_llm(0.6, 1, 0.5, True)
-    assert gemini.send_to_llm(0.6, 2, 0.5, True)
-    assert not gemini.send_to_llm(0.6, 2, 0.5, False)
-    assert gemini.send_to_llm(None, 0, 0.5, False)
-
-
 @pytest.mark.parametrize(
     ("raw", "loc"),
     [

@@ -19,6 +19,7 @@ from udfs.gemini import stages  # noqa: F401  (registers llm-geoparse, hybrid-ge
 from udfs.gemini.online import check_credentials, make_client
 from udfs.gemini.prompts import (
     budget_threshold,
+    budget_thresholds,
     extract_prompt,
     parse_country,
     parse_location,
@@ -41,6 +42,7 @@ __all__ = [
     "prompt_hash",
     "retry_hint",
     "budget_threshold",
+    "budget_thresholds",
     "send_to_llm",
     "text_part",
 ]

@@ -113,19 +113,51 @@ def send_to_llm(
     return bool(multi and (n_countries or 0) > 1)
 
 
+def budget_thresholds(con, source: str, budget: float, multi: bool) -> dict[str, float]:
+    """Per dataset of `source` (SQL with columns dataset, offline_confidence,
+    offline_countries), the routing threshold that sends at most `budget` (a share) of its rows
+    by `send_to_llm`: the rows it always sends (no confidence; several countries when `multi`)
+    count first, then the least confident ones. 0.0 when those alone fill the budget, 1.01 when
+    everything fits. One SQL pass (a window over the confidences), so it scales with the
+    warehouse."""
+    k = f"floor({float(budget)!r} * n.n + 1e-9)::BIGINT - n.f"
+    rows = con.execute(
+        f"""
+        WITH x AS (
+            SELECT dataset, offline_confidence AS c,
+                   offline_confidence IS NULL
+                   OR ({bool(multi)} AND coalesce(offline_countries, 0) > 1) AS forced
+            FROM ({source})
+        ), n AS (
+            SELECT dataset, count(*) AS n, count(*) FILTER (WHERE forced) AS f
+            FROM x GROUP BY dataset
+        ), o AS (
+            SELECT dataset, c, row_number() OVER (PARTITION BY dataset ORDER BY c) - 1 AS j
+            FROM x WHERE NOT forced
+        )
+        SELECT n.dataset, {k} AS k, n.n - n.f AS rest, o.c
+        FROM n LEFT JOIN o ON o.dataset IS NOT DISTINCT FROM n.dataset AND o.j = {k}
+        """
+    ).fetchall()
+    # confidence < the k-th smallest other confidence: at most k of them (fewer on ties)
+    return {ds: 0.0 if k <= 0 else 1.01 if k >= rest else float(c) for ds, k, rest, c in rows}
+
+
 def budget_threshold(
     rows: Iterable[tuple[float | None, int | None]], budget: float, multi: bool
 ) -> float:
-    """The routing threshold that sends at most `budget` (a share) of `rows` (offline
-    confidence, candidate countries) by `send_to_llm`: the captions it always sends (no
-    confidence; several countries when `multi`) count first, then the least confident ones.
-    0.0 when those alone fill the budget, 1.01 when everything fits."""
+    """`budget_thresholds` over one dataset's (offline confidence, candidate countries)."""
+    import duckdb
+    import pyarrow as pa
+
     rows = list(rows)
-    forced = [c is None or (multi and (n or 0) > 1) for c, n in rows]
-    others = sorted(c for (c, _), f in zip(rows, forced, strict=True) if not f)
-    k = int(budget * len(rows) + 1e-9) - sum(forced)
-    if k <= 0:
-        return 0.0
-    if k >= len(others):
-        return 1.01
-    return float(others[k])  # confidence < others[k]: at most k of them (fewer on ties)
+    t = pa.table(
+        {
+            "dataset": pa.array(["d"] * len(rows), pa.string()),
+            "offline_confidence": pa.array([c for c, _ in rows], pa.float64()),
+            "offline_countries": pa.array([n for _, n in rows], pa.int64()),
+        }
+    )
+    with duckdb.connect() as con:
+        con.register("_rows", t)
+        return budget_thresholds(con, "SELECT * FROM _rows", budget, multi).get("d", 0.0)

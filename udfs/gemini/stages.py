@@ -63,12 +63,12 @@ def prepare(con: Any, cfg: dict[str, Any]) -> GeoparseSpec:
             min_population=int(cfg["min_population"]),
             log=True,
         )
-    return GeoparseSpec(llm, index_path, names, budget_thresholds(con, cfg))
+    return GeoparseSpec(llm, index_path, names, _budget_routing(con, cfg))
 
 
-def budget_thresholds(con: Any, cfg: dict[str, Any]) -> dict[str, float] | None:
+def _budget_routing(con: Any, cfg: dict[str, Any]) -> dict[str, float] | None:
     """hybrid-geoparse with `budget` > 0: per dataset, the threshold that sends at most that
-    share of its captions with an offline answer (`udfs.gemini.budget_threshold`), computed
+    share of its captions with an offline answer (`udfs.gemini.budget_thresholds`), computed
     over all of them when the run starts; None without a budget (`threshold` routes)."""
     budget = float(cfg.get("budget") or 0.0)
     if "offline_method" not in cfg or budget <= 0:
@@ -78,17 +78,10 @@ def budget_thresholds(con: Any, cfg: dict[str, Any]) -> dict[str, float] | None:
 
         raise GeosqlError(f"budget must be a share between 0 and 1, got {budget}")
     from geosql.runner import format_inputs
-    from udfs.gemini.prompts import budget_threshold
+    from udfs.gemini.prompts import budget_thresholds as per_dataset
 
-    rows = con.execute(
-        "SELECT dataset, offline_confidence, offline_countries"
-        f" FROM ({format_inputs(HYBRID_INPUTS, cfg)})"
-    ).fetchall()
-    by: dict[str, list] = {}
-    for ds, c, n in rows:
-        by.setdefault(ds, []).append((c, n))
-    multi = bool(cfg["multi_country"])
-    return {ds: budget_threshold(v, budget, multi) for ds, v in by.items()}
+    source = format_inputs(HYBRID_INPUTS, cfg)
+    return per_dataset(con, source, budget, bool(cfg["multi_country"]))
 
 
 def open_state(spec: GeoparseSpec, cfg: dict[str, Any]) -> LlmState:
