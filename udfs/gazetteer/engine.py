@@ -193,15 +193,14 @@ class Engine:
         else:
             arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
         arr = mojibake.fix_texts(arr)
-        n_special = self._special(arr)
+        n_special, hit = self._special(arr)
         rows = pa.table({"r": pa.arange(0, len(arr)), "text": arr})
         # Pure-ASCII texts with no postcode/CJK hit take the native per-token pass when it
         # is built (udfs/gazetteer/native): the same g_ment/g_info/g_cuecc/g_vague rows.
         fp = self._native_pass() if not self.fuzzy else None
         fast = None
         if fp is not None:
-            ok = pc.match_substring_regex(arr, native.ASCII_RE2)
-            ok = pc.fill_null(pc.and_(ok, pc.invert(self._hit)), False)
+            ok = pc.fill_null(pc.and_(pc.string_is_ascii(arr), pc.invert(hit)), False)
             fast = pc.indices_nonzero(ok).to_numpy()
             if len(fast):
                 self._input(rows.filter(pc.invert(ok)))
@@ -252,15 +251,15 @@ class Engine:
         """g_feat in (r, mid, cc) order: what `score(p)` expects its `p` aligned to."""
         return self.db.sql("SELECT * FROM g_feat ORDER BY r, mid, cc").to_arrow_table()
 
-    def _special(self, arr: pa.Array) -> int:
+    def _special(self, arr: pa.Array) -> tuple[int, pa.Array]:
         """Postcodes (UK, Canada, Australia) and CJK names into g_special (Python regexes and an
-        Aho-Corasick automaton, run only on the rows that can have them); returns how many."""
+        Aho-Corasick automaton, run only on the rows that can have them); returns how many, and
+        which rows can have them (the native pass leaves those to the SQL tokenizer)."""
         import pyarrow.compute as pc
 
         rows: list[tuple] = []
         # One RE2 pass finds the few rows that can have either; Python reads only those.
         hit = pc.match_substring_regex(arr, SPECIAL_RE2)
-        self._hit = pc.fill_null(hit, False)
         auto = None
         for r in pc.indices_nonzero(pc.fill_null(hit, False)).to_pylist():
             text = arr[r].as_py()
@@ -290,7 +289,7 @@ class Engine:
             self.db.register("_sp", t)
             self.db.execute("INSERT INTO g_special SELECT * FROM _sp")
             self.db.unregister("_sp")
-        return len(rows)
+        return len(rows), pc.fill_null(hit, False)
 
     def cjk_automaton(self):
         """The Aho-Corasick automaton of the index's CJK names (built on first use, ~0.5 s;

@@ -161,7 +161,6 @@ class FastPass:
             cap = -n
 
 
-ASCII_RE2 = r"^[\x00-\x7f]*$"
 _CACHE: dict[tuple, FastPass] = {}  # by index file identity, as the CJK automata
 
 
@@ -209,4 +208,4 @@ def for_db(db, index_id: tuple | None) -> FastPass | None:
 
 from udfs.gazetteer.native.write import insert, insert_tokens  # noqa: E402
 
-__all__ = ["ASCII_RE2", "FastPass", "available", "for_db", "insert", "insert_tokens"]
+__all__ = ["FastPass", "available", "for_db", "insert", "insert_tokens"]

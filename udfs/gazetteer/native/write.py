@@ -71,6 +71,30 @@ def _key(mtext: pa.Array) -> pa.Array:
     return _string_array(out, kept[offs].astype(np.int64))
 
 
+def _codes(cols: dict, cc: np.ndarray, sc: np.ndarray) -> pa.Table:
+    """Code rows: their columns plus the country (1-4: US, CA, AU, GB) and score (x 10)."""
+    cols["cc"] = pa.array(np.array(["US", "CA", "AU", "GB"])[cc - 1], pa.string())
+    cols["score"] = np.where(sc == 25, 2.5, 1.2)
+    return pa.table(cols)
+
+
+def _write(db, names: pa.Table, vague: np.ndarray, codes: pa.Table) -> None:
+    """Name rows into g_ment (vague ones into g_vague when a continent), then code rows."""
+    db.register("_nm", names.filter(pa.array(~vague)))
+    db.register("_nv", names.filter(pa.array(vague)).select(["r", "key", "s", "e"]))
+    db.register("_nc", codes)
+    db.execute(
+        """
+        INSERT INTO g_ment BY NAME SELECT *, 'name' AS src FROM _nm;
+        INSERT INTO g_vague SELECT * FROM _nv WHERE key IN (SELECT key FROM g_region);
+        INSERT INTO g_ment BY NAME
+        SELECT *, 1 AS sz, lower(mtext) || '#abbr' AS key, 'code' AS src FROM _nc;
+        """
+    )
+    for t in ("_nm", "_nv", "_nc"):
+        db.unregister(t)
+
+
 def insert(db, fp: FastPass, texts: pa.Array, idx: np.ndarray, max_m: int) -> None:
     """g_ment (names and codes), g_info, g_cuecc and g_vague rows of the texts at `idx`
     (pure ASCII, no postcode/CJK hit), as 10_tokens.sql and 20_mentions.sql would write
@@ -103,47 +127,22 @@ def insert(db, fp: FastPass, texts: pa.Array, idx: np.ndarray, max_m: int) -> No
             "nsep": tx.cut(t, e, e + 1),
         }
     )
-    v = vague == 1
-    db.register("_nm", ment.filter(pa.array(~v)))
-    db.register("_nv", ment.filter(pa.array(v)).select(["r", "key", "s", "e"]))
-    db.execute(
-        """
-        INSERT INTO g_ment BY NAME SELECT *, 'name' AS src FROM _nm;
-        INSERT INTO g_vague SELECT * FROM _nv WHERE key IN (SELECT key FROM g_region);
-        """
-    )
-    db.unregister("_nm")
-    db.unregister("_nv")
     r, i, s, e, ps, pe, ns, ne, cc, sc = codes.T
     t = pos[r]
-    ctext = tx.cut(t, s, e)
-    cl = tx.cut(t, s, e, lower=True)
-    db.register(
-        "_nc",
-        pa.table(
-            {
-                "mid": r * 4294967296 + s,
-                "r": r,
-                "i": i,
-                "sz": np.ones(len(r), np.int64),
-                "key": pc.binary_join_element_wise(
-                    cl, pa.scalar("#abbr", pa.large_string()), pa.scalar("", pa.large_string())
-                ),
-                "s": s,
-                "e": e,
-                "mtext": ctext,
-                "sep": tx.cut(t, pe, s),
-                "pt": tx.cut(t, ps, pe),
-                "pk": tx.cut(t, ps, pe, lower=True),
-                "nt": tx.cut(t, ns, ne, ns >= 0),
-                "nk": tx.cut(t, ns, ne, ns >= 0, lower=True),
-                "cc": pa.array(np.array(["US", "CA", "AU", "GB"])[cc - 1], pa.string()),
-                "score": np.where(sc == 25, 2.5, 1.2),
-            }
-        ),
-    )
-    db.execute("INSERT INTO g_ment BY NAME SELECT *, 'code' AS src FROM _nc")
-    db.unregister("_nc")
+    coded = {
+        "mid": r * 4294967296 + s,
+        "r": r,
+        "i": i,
+        "s": s,
+        "e": e,
+        "mtext": tx.cut(t, s, e),
+        "sep": tx.cut(t, pe, s),
+        "pt": tx.cut(t, ps, pe),
+        "pk": tx.cut(t, ps, pe, lower=True),
+        "nt": tx.cut(t, ns, ne, ns >= 0),
+        "nk": tx.cut(t, ns, ne, ns >= 0, lower=True),
+    }
+    _write(db, ment, vague == 1, _codes(coded, cc, sc))
     info = np.column_stack([idx, info])
     db.register("_ni", _cols(info, ["r", "nw", "nc", "cue", "lst", "caps", "ends"]))
     r, s, e, ns, ne = cues.T
@@ -266,43 +265,20 @@ def insert_tokens(db, fp: FastPass, max_m: int) -> None:
             "nsep": tx.cut(k, e, byte(k, ec + 1)),
         }
     )
-    v = vague == 1
-    db.register("_nm", ment.filter(pa.array(~v)))
-    db.register("_nv", ment.filter(pa.array(v)).select(["r", "key", "s", "e"]))
-    db.execute(
-        """
-        INSERT INTO g_ment BY NAME
-        SELECT *, 'name' AS src FROM _nm;
-        INSERT INTO g_vague SELECT * FROM _nv WHERE key IN (SELECT key FROM g_region);
-        """
-    )
-    db.unregister("_nm")
-    db.unregister("_nv")
     r, i, s, e, ps, pe, ns, ne, cc, sc = codes.T
     k = pos[r]
     a = tk[k] + i
-    db.register(
-        "_nc",
-        pa.table(
-            {
-                "mid": r * 4294967296 + char(k, s),
-                "r": r,
-                "i": i,
-                "s": char(k, s),
-                "e": char(k, e),
-                "mtext": tx.cut(k, s, e),
-                "sep": tx.cut(k, pe, s),
-                "pt": tx.cut(k, ps, pe),
-                "pk": key(k, a - 1, ps >= 0),
-                "nt": tx.cut(k, ns, ne, ns >= 0),
-                "nk": key(k, a + 1, ns >= 0),
-                "cc": pa.array(np.array(["US", "CA", "AU", "GB"])[cc - 1], pa.string()),
-                "score": np.where(sc == 25, 2.5, 1.2),
-            }
-        ),
-    )
-    db.execute(
-        "INSERT INTO g_ment BY NAME SELECT *, 1 AS sz, lower(mtext) || '#abbr' AS key,"
-        " 'code' AS src FROM _nc"
-    )
-    db.unregister("_nc")
+    coded = {
+        "mid": r * 4294967296 + char(k, s),
+        "r": r,
+        "i": i,
+        "s": char(k, s),
+        "e": char(k, e),
+        "mtext": tx.cut(k, s, e),
+        "sep": tx.cut(k, pe, s),
+        "pt": tx.cut(k, ps, pe),
+        "pk": key(k, a - 1, ps >= 0),
+        "nt": tx.cut(k, ns, ne, ns >= 0),
+        "nk": key(k, a + 1, ns >= 0),
+    }
+    _write(db, ment, vague == 1, _codes(coded, cc, sc))
