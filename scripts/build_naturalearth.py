@@ -54,6 +54,11 @@ ABBREV = [
     (r"\bN\.P\.$", "National Park"), (r"\bSt\.(?=\s)", "St"),
 ]  # fmt: skip
 SUFFIX = {"river": "River", "park": "National Park", "lake": "Lake"}
+# A lake named in another language ("Lago di Como", "Lac Mistassini", "Ozero Baykal"): the
+# name without the lake word, which English writes as "Lake X" ("Lake Como").
+FOREIGN_LAKE = re.compile(
+    r"^(?:Lago|Lac|Lagoa|Laguna|Ozero)\s+(?:(?:di|de|del|della|du|des|dos|da|do)\s+|d'\s*)?(.+)$"
+)
 
 
 def forms(name: str, kind: str) -> list[str]:
@@ -64,16 +69,24 @@ def forms(name: str, kind: str) -> list[str]:
         n = n.title()
     for rx, full in ABBREV:
         n = re.sub(rx, full, n)
+    n = re.sub(r"^(.+) \((Lough|Loch)\)$", r"\2 \1", n)  # "Corrib (Lough)": Lough Corrib
     out = [n]
     low = n.lower()
+    foreign = FOREIGN_LAKE.match(n) if kind in ("lake", "reservoir") else None
     if kind == "river" and "river" not in low and "creek" not in low:
         out = [f"{n} River"]  # a bare river name is a town's name more often than not
     elif kind == "park" and "park" not in low and "national" not in low:
         out += [f"{n} National Park", f"{n} NP"]  # "Death Valley NP", as captions write it
-    elif kind == "lake" and "lake" not in low and "lac " not in low and "loch" not in low:
+    elif foreign:
+        out.append(f"Lake {foreign.group(1)}")
+    elif kind == "lake" and "lake" not in low and "loch" not in low and "lough" not in low:
         out = [f"Lake {n}", f"{n} Lake"]
     elif n.startswith("Mount "):
         out.append("Mt " + n[6:])
+    if kind == "park":  # as visitors write them: "Great Smoky Mountain National Park",
+        # "Smoky Mountains National Park" (the name's own words still carry it)
+        out += [f.replace(" Mountains", " Mountain") for f in out]
+        out += [f[6:] for f in out if f.startswith("Great ") and f.count(" ") >= 4]
     return sorted(set(out))
 
 

@@ -59,3 +59,22 @@ def test_a_country_with_its_own_geonames_point_keeps_it(wh) -> None:
     assert [(m["lat"], m["lon"]) for m in us] == [(39.76, -98.5)]
     assert len(fr) == 1 and (fr[0]["lat"], fr[0]["lon"]) != (None, None)
     assert abs(fr[0]["lat"] - 46) < 3 and abs(fr[0]["lon"] - 2) < 3  # its label point
+
+
+def test_shipped_feature_names_are_the_forms_people_write() -> None:
+    """scripts/build_naturalearth.py's forms: a lake named in another language also under its
+    English name, never "Lake Lago ..." or "Lago ... Lake"; parks after mountains also in the
+    singular and without "Great"."""
+    import polars as pl
+
+    from udfs.gazetteer.index import FEATURES_NE
+
+    names = set(pl.read_csv(FEATURES_NE)["name"].to_list())
+    assert {"Lago di Como", "Lake Como", "Lake Titicaca", "Lake Garda"} <= names
+    assert not [
+        n
+        for n in names
+        if n.startswith("Lake Lago") or n.startswith("Lago ") and n.endswith(" Lake")
+    ]
+    assert {"Great Smoky Mountain National Park", "Smoky Mountain National Park"} <= names
+    assert "Basin National Park" not in names  # "Great" stays when one word would be left

@@ -39,6 +39,10 @@ EXAMPLES = {
     "Beautiful beach near Salé": "MA",  # "sale" is an everyday word; "Salé" is not
     # A phrase a small town carries only as an alternate name is the feature's own name.
     "Lake Tahoe at dusk": "US",
+    # A lake Natural Earth names in another language, under its English name (v32).
+    "Kayaking on Lake Como": "IT",  # not Lake Como, Florida
+    # A park named after mountains, as visitors write it (v32).
+    "Great Smoky Mountain National Park": "US",
     # Two countries both near certain: the first-named place is what the text is about (v29).
     "Fray Bentos is the capital city of the Río Negro Department, in south-western Uruguay, at"
     " the Argentina-Uruguay border, near the Argentine city of Gualeguaychú.": "UY",

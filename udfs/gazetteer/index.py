@@ -46,7 +46,7 @@ from udfs.gazetteer.lexicon import (
 from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_keys, phrase_keys
 from udfs.gazetteer.points import continent_points, country_points, town_alternatives
 
-GAZETTEER_VERSION = "31"
+GAZETTEER_VERSION = "32"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
