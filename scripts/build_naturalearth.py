@@ -53,7 +53,6 @@ ABBREV = [
     (r"\bNS$", "National Seashore"), (r"\bNSR$", "National Scenic Riverway"),
     (r"\bN\.P\.$", "National Park"), (r"\bSt\.(?=\s)", "St"),
 ]  # fmt: skip
-SUFFIX = {"river": "River", "park": "National Park", "lake": "Lake"}
 # A lake named in another language ("Lago di Como", "Lac Mistassini", "Ozero Baykal"): the
 # name without the lake word, which English writes as "Lake X" ("Lake Como").
 FOREIGN_LAKE = re.compile(
