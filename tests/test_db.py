@@ -49,3 +49,19 @@ def test_geoparser_private_db_never_draws_a_bar(monkeypatch):
     db = _private_db()
     assert _bar(db) is False
     db.close()
+
+
+
+def test_geoparser_private_db_does_not_checkpoint_scratch_tables(tmp_path):
+    """The in-memory engine database replaces its tables every batch: compressing them in an
+    automatic checkpoint is wasted work. A file database (the index build) keeps the default."""
+    import duckdb
+
+    q = "SELECT current_setting('checkpoint_threshold')"
+    default = duckdb.connect().sql(q).fetchall()[0][0]
+    db = _private_db()
+    assert db.sql(q).fetchall()[0][0] == "931.3 GiB" != default  # 1 TB
+    db.close()
+    f = _private_db(tmp_path / "index.duckdb")
+    assert f.sql(q).fetchall()[0][0] == default
+    f.close()
