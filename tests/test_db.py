@@ -51,7 +51,6 @@ def test_geoparser_private_db_never_draws_a_bar(monkeypatch):
     db.close()
 
 
-
 def test_geoparser_private_db_does_not_checkpoint_scratch_tables(tmp_path):
     """The in-memory engine database replaces its tables every batch: compressing them in an
     automatic checkpoint is wasted work. A file database (the index build) keeps the default."""
