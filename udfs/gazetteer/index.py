@@ -15,36 +15,23 @@ from udfs.gazetteer.features import (
     common_word,
     content_words,
     dict_word,
-    english_frequencies,
     feature_name_ok,
-    person_context_words,
     person_name,
     zipf,
 )
 from udfs.gazetteer.lexicon import (
     ADMIN1,
-    AU_STATES,
-    CA_PROVINCES,
     CITY,
     CJK,
     COUNTRY,
-    COUNTRY_TERMS,
     DEMONYM,
     FEATURE,
-    LISTING_CUES,
     MAX_NGRAM,
-    PLACE_CUES,
-    PLACE_TYPES,
-    PREPOSITIONS,
-    PRODUCT_NOUNS,
-    STREET_TYPES,
-    UK_POSTCODE_AREAS,
-    US_STATES,
-    US_STATES_AP,
     VAGUE,
 )
 from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_keys, phrase_keys
-from udfs.gazetteer.points import continent_points, country_points, town_alternatives
+from udfs.gazetteer.points import country_points, town_alternatives
+from udfs.gazetteer.wordtables import word_tables
 
 GAZETTEER_VERSION = "32"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
@@ -469,7 +456,7 @@ def _materialize(db, tables: dict[str, pa.Table]) -> None:
     """Create the engine's lookup tables (g_gaz, g_names, g_prefix, g_tri, g_country, g_codes,
     g_words, g_common) in `db`'s current database. The name tables are sorted by key: a small
     batch's lookups then skip most of their row groups (a third of the fixed cost per parse)."""
-    for name, t in {**tables, **_word_tables()}.items():
+    for name, t in {**tables, **word_tables()}.items():
         db.register("_t", t)
         order = " ORDER BY key" if name in ("g_gaz", "g_names") else ""
         db.execute(f"CREATE TABLE {name} AS FROM _t{order}")
@@ -505,50 +492,7 @@ def _private_db(path: Path | None = None):
     db = duckdb.connect(str(path) if path else ":memory:")
     db.execute("SET enable_progress_bar = false")  # inner steps: the runner shows progress
     if path is None:
-        # An in-memory database checkpoints (compresses and vacuums its tables) each time ~16
-        # MB of changes pile up: ~0.14 CPU s per 100,000 captions spent compressing tables the
-        # next batch replaces (the profiler's checkpoint_latency). Nothing here is kept.
+        # No automatic checkpoints: they compressed scratch tables, ~0.14 CPU s per 100k captions.
         db.execute("SET checkpoint_threshold = '1TB'")
     db.execute((sql_dir() / "geoparse" / "00_macros.sql").read_text(encoding="utf-8"))
     return db
-
-
-def _word_tables() -> dict[str, pa.Table]:
-    codes = sorted(US_STATES | US_STATES_AP | set(CA_PROVINCES) | AU_STATES)
-    words = [(w, "prep") for w in PREPOSITIONS] + [(w, "cue") for w in PLACE_CUES]
-    words += [(w, "type") for w in PLACE_TYPES] + [(w, "product") for w in sorted(PRODUCT_NOUNS)]
-    words += [(w, "listing") for w in sorted(LISTING_CUES)] + person_context_words()
-    words += [(w, "street") for w in sorted(STREET_TYPES)]
-    words += [(w, "ukarea") for w in sorted(UK_POSTCODE_AREAS)]
-    cues = [(cc, t) for cc, terms in sorted(COUNTRY_TERMS.items()) for t in terms]
-    return {
-        "g_codes": pa.table(
-            {
-                "code": codes,
-                "us": [c in US_STATES or c in US_STATES_AP for c in codes],
-                "ca": [c in CA_PROVINCES for c in codes],
-                "au": [c in AU_STATES for c in codes],
-            }
-        ),
-        "g_words": pa.table({"word": [w for w, _ in words], "kind": [k for _, k in words]}),
-        "g_cues": pa.table(
-            {
-                "k": [t.split(" ")[0] for _, t in cues],
-                "k1": [(t.split(" ") + [None])[1] for _, t in cues],
-                "symbol": [not t[0].isalnum() for _, t in cues],
-                "term": [t for _, t in cues],
-                "cc": [cc for cc, _ in cues],
-            }
-        ),
-        # Everyday English words (Zipf >= 3): never fuzzy-matched to a place name.
-        "g_common": pa.table(
-            {
-                "word": [
-                    w
-                    for w, f in english_frequencies().items()
-                    if f >= 1e-6 and w.isascii() and w.isalpha()
-                ]
-            }
-        ),
-        "g_region": continent_points(),
-    }
