@@ -137,6 +137,25 @@ def test_co_mentions_pick_the_town(engine: Engine, text: str, lat: float) -> Non
     assert m["country_code"] == "US" and abs(m["lat"] - lat) < 0.5, m
 
 
+def test_towns_to_pick_from_bear_the_name(index: Path, ref_wh_master: Path) -> None:
+    """g_alt lists, for a name, only the towns whose own name it is: a town that has "Atlanta"
+    among its alternate names (Lyons, Georgia) is no place a text naming Atlanta can move to."""
+    import duckdb
+
+    with duckdb.connect(str(index), read_only=True) as db:
+        db.execute(f"ATTACH '{ref_wh_master}' AS w (READ_ONLY)")
+        names = db.sql(
+            "SELECT DISTINCT p.name, p.asciiname FROM g_alt a JOIN w.places p ON p.geonameid ="
+            " a.gid WHERE a.key = 'atlanta' AND a.cc = 'US'"
+        ).fetchall()
+        other = db.sql(
+            "SELECT count(*) FROM w.place_names n JOIN w.places p USING (geonameid)"
+            " WHERE n.name = 'Atlanta' AND p.country_code = 'US' AND p.name <> 'Atlanta'"
+        ).fetchall()[0][0]
+    assert names and {n for row in names for n in row} == {"Atlanta"}, names
+    assert other, "the bundled data has no other town called Atlanta: the check means nothing"
+
+
 @pytest.mark.parametrize(
     ("text", "name", "cc"),
     [
@@ -263,3 +282,32 @@ def test_geoparse_on_ray_gives_the_local_rows(ref_wh, tmp_path) -> None:
         got, got_m = con.execute(q).fetchall(), con.execute(qm).fetchall()
     assert len(want) == 6 and got == want
     assert got_m == want_m
+
+
+def test_an_edited_lexicon_builds_a_new_index_and_reruns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ref_wh_master: Path
+) -> None:
+    """The lexicons, shipped tables and SQL feed `source_digest`: an edit to one of them names a
+    new index file and a new stage version, so no answer of the old files passes for the new."""
+    import shutil
+
+    from udfs.gazetteer import index as ix
+
+    lex = tmp_path / "lexicons"
+    shutil.copytree(ix.LEXICONS, lex)
+    monkeypatch.setattr(ix, "LEXICONS", lex)
+    ix.source_digest.cache_clear()
+    try:
+        before = ix.source_digest()
+        with geosql.connect(ref_wh_master, read_only=True) as con:
+            path_before = ix._index_path(con, str(ref_wh_master))
+        with (lex / "place_cues.txt").open("a", encoding="utf-8") as f:
+            f.write("panorama of\n")
+        ix.source_digest.cache_clear()
+        after = ix.source_digest()
+        with geosql.connect(ref_wh_master, read_only=True) as con:
+            path_after = ix._index_path(con, str(ref_wh_master))
+    finally:
+        ix.source_digest.cache_clear()
+    assert before != after and before in path_before.name and after in path_after.name
+    assert STAGE.version.split("-")[1] == before  # the stage's config key carries the digest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ from udfs.gazetteer.lexicon import (
     COUNTRY,
     DEMONYM,
     FEATURE,
+    LEXICONS,
     MAX_NGRAM,
     VAGUE,
 )
@@ -33,12 +35,29 @@ from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_k
 from udfs.gazetteer.points import country_points, town_alternatives
 from udfs.gazetteer.wordtables import word_tables
 
-GAZETTEER_VERSION = "32"
+GAZETTEER_VERSION = "33"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
 # H water, L parks and areas, S spots and buildings, T terrain, U undersea, V forest; N is NE's.
 FEATURE_CLASSES = {"H", "L", "S", "T", "U", "V", "N"}
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """A digest of the files the parser reads besides its code: the lexicons, the shipped
+    Natural Earth tables and its SQL (`sql/geoparse/`, the macros build the index too). An
+    edit to any of them builds a new index and changes the stage's config key."""
+    import hashlib
+
+    from geosql.paths import sql_dir
+
+    h = hashlib.sha1()
+    dirs = (LEXICONS, PLACES_NE.parent, sql_dir() / "geoparse")
+    files = {f"{d.name}/{f.name}": f for d in dirs for f in d.iterdir() if f.is_file()}
+    for name in sorted(files):
+        h.update(name.encode() + files[name].read_bytes())
+    return h.hexdigest()[:8]
 
 
 def _rank(kind: int, pop: int, own: bool = True, prom: float = 0.0) -> tuple[float, int]:
@@ -169,6 +188,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     alias_country: set[tuple[str, str]] = set()  # (key, cc): a country's alternate name
     own_division: dict[tuple[str, str], int] = {}  # (key, cc): a division's own name
     own_link: set[tuple[str, int]] = set()  # (key, place): the place's own name or words of it
+    own_name: set[tuple[str, int]] = set()  # (key, place): the place's own name
     forms: dict[tuple[str, int], set[str]] = {}  # (key, place): its names written with marks
     for i, key in enumerate(keys):
         fc = cols["feature_code"][i] or ""
@@ -219,6 +239,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         index.setdefault(key, set()).add(pi)
         if cols["own_words"][i]:
             own_link.add((key, pi))
+        if cols["own"][i]:
+            own_name.add((key, pi))
         written = (cols["name"][i] or "").lower().replace("’", "'")
         if not written.isascii():  # "münster", "cancún": the marks a caption may carry
             forms.setdefault((key, pi), set()).add(written)
@@ -268,7 +290,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
         k0 = origin[key]
         links = [((k0, c) in own_link, tuple(sorted(forms.get((k0, c), ())))) for c in cands]
         _add_key_rows(gaz, key, [places[c] for c in cands], capitals, links)
-    alt = town_alternatives(compact, index, places)
+    alt = town_alternatives(compact, index, places, own_name)
     names = {"key": [], "vague": [], "pronoun": []}
     for key in compact:
         names["key"].append(key)
@@ -402,7 +424,8 @@ def _index_path(con, warehouse: str | None) -> Path | None:
     n = con.sql(
         "SELECT (SELECT count(*) FROM places), (SELECT count(*) FROM place_names)"
     ).fetchall()[0]
-    return models_dir(warehouse) / f"gazetteer-v{GAZETTEER_VERSION}-{n[0]}-{n[1]}.duckdb"
+    name = f"gazetteer-v{GAZETTEER_VERSION}-{source_digest()}-{n[0]}-{n[1]}.duckdb"
+    return models_dir(warehouse) / name
 
 
 def warehouse_path(con) -> str | None:

@@ -1,7 +1,8 @@
 """Word lists the geoparser reads (data files in `lexicons/`) and fixed patterns.
 
 Each list is a plain text file, one entry per line (`#` starts a comment line); two-column lists
-are tab-separated. Edit the files, not this module, to change what the parser knows.
+are tab-separated. Edit the files, not this module, to change what the parser knows: an edit
+builds a new index on the next run and reruns the captions (index.source_digest).
 """
 
 from __future__ import annotations

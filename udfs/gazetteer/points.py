@@ -52,20 +52,25 @@ def continent_points() -> pa.Table:
     )
 
 
-def town_alternatives(compact: dict, index: dict, places: list[tuple]) -> pa.Table:
-    """g_alt: for a name with several towns in one country, each of them (the 30 most
-    populous), so that co-mentions can pick the town ("Alexandria" beside "Rapides Parish")."""
+def town_alternatives(
+    compact: dict, index: dict, places: list[tuple], own: set[tuple[str, int]]
+) -> pa.Table:
+    """g_alt: for a name with several towns in one country, the towns whose own name it is
+    (`own`: (key, place); the 30 most populous), so that co-mentions can pick the town
+    ("Alexandria" beside "Rapides Parish"). A town that merely lists "Atlanta" or "Manhattan"
+    among its other names is not one to move to, though it may be the index's first choice."""
     alt: dict[str, list] = {c: [] for c in ("key", "cc", "gid", "lat", "lon", "a1", "pop")}
     for key in compact:
         towns: dict[str, list[tuple]] = {}
         for c in index.get(key, ()):
             p = places[c]
             if p[1] == CITY and p[4] is not None:
-                towns.setdefault(p[0], []).append(p)
+                towns.setdefault(p[0], []).append((p, (key, c) in own))
         for cc, ps in towns.items():
             if len(ps) < 2:
                 continue
-            for p in sorted(ps, key=lambda p: (-p[2], p[3]))[:30]:
+            named = [p for p, is_own in ps if is_own]
+            for p in sorted(named, key=lambda p: (-p[2], p[3]))[:30]:
                 for col, v in zip(alt, (key, cc, p[3], p[4], p[5], p[6], p[2]), strict=True):
                     alt[col].append(v)
     return pa.table(alt)

@@ -16,7 +16,13 @@ import pyarrow.compute as pc
 from geosql.registry import BatchResult, Stage, registry
 from geosql.worker import worker_cores
 from udfs.gazetteer.engine import MAX_MENTIONS, Engine
-from udfs.gazetteer.index import GAZETTEER_VERSION, _index_path, load_gazetteer, warehouse_path
+from udfs.gazetteer.index import (
+    GAZETTEER_VERSION,
+    _index_path,
+    load_gazetteer,
+    source_digest,
+    warehouse_path,
+)
 from udfs.gazetteer.model import default_threshold, load_model, model_digest
 from udfs.gazetteer.parallel import ParallelEngine, engine_count
 
@@ -211,7 +217,7 @@ STAGE = registry.stage(
             "parallel": 0,
         },
         runtime_keys=("parallel",),
-        version=f"{GAZETTEER_VERSION}-{model_digest()}",  # a retrained model reruns
+        version=f"{GAZETTEER_VERSION}-{source_digest()}-{model_digest()}",  # an edit reruns
         batch_size=250_000,  # >= 2 DuckDB row groups, so both cores work
     )
 )
