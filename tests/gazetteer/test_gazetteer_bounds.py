@@ -139,7 +139,7 @@ def test_co_mentions_pick_the_town(engine: Engine, text: str, lat: float) -> Non
 
 def test_towns_to_pick_from_bear_the_name(index: Path, ref_wh_master: Path) -> None:
     """g_alt lists, for a name, only the towns whose own name it is: a town that has "Atlanta"
-    among its alternate names (Lyons, Georgia) is no place a text naming Atlanta can move to."""
+    among its alternate names (Lyons, Kansas, in the bundled data) is no place a text naming Atlanta can move to."""
     import duckdb
 
     with duckdb.connect(str(index), read_only=True) as db:
