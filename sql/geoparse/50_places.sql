@@ -3,8 +3,9 @@
 -- with several towns in the country (g_alt: "Alexandria" in Virginia, Louisiana, Minnesota...)
 -- takes the one inside a division named by another confident mention ("Rapides Parish",
 -- "Louisiana"), else the one within 150 km of another confident mention's place, else the
--- most populous (the index's choice). Every mention has a point: countries and divisions
--- carry a representative point from the index; continents theirs (below).
+-- index's choice (udfs/gazetteer/points.py, town_choices: the town whose own name it is).
+-- Every mention has a point: countries and divisions carry a representative point from the
+-- index; continents theirs (below).
 CREATE OR REPLACE TEMP TABLE g_best AS
 SELECT s.*, m.key
 FROM g_scored s JOIN g_ment m USING (mid)

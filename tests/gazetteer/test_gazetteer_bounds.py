@@ -157,6 +157,52 @@ def test_towns_to_pick_from_bear_the_name(index: Path, ref_wh_master: Path) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "mention", "place"),
+    [
+        # Tijuana lists "Zaragoza" among its names; Zaragoza is a Mexican town's own name
+        # and a big Spanish city's: a Mexican Zaragoza is the town.
+        ("A street in Zaragoza, Mexico", "Zaragoza", "Zaragoza"),
+        ("Hotel rooms in Visakhapatnam", "Visakhapatnam", "Visakhapatnam"),  # not a suburb
+        ("A loft in Manhattan", "Manhattan", "Manhattan"),  # the borough, not New York City
+        # St. Louis's own name written out (Saint-Louis, Senegal, bears it as its own too)
+        ("The Gateway Arch in Saint Louis", "Saint Louis", "St. Louis"),
+        ("Old photo of Baroda", "Baroda", "Vadodara"),  # the city's old name, truly its own
+        ("Hotel in Bombay", "Bombay", "Mumbai"),
+    ],
+)
+def test_a_name_points_at_the_town_it_names(
+    engine: Engine, ref_wh_master: Path, text: str, mention: str, place: str
+) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == mention)
+    with geosql.connect(ref_wh_master, read_only=True) as con:
+        got = con.sql(f"SELECT name FROM places WHERE geonameid = {int(m['geonameid'])}")
+        assert got.fetchall() == [(place,)], m
+
+
+def test_town_choices_prefer_the_town_whose_name_it_is() -> None:
+    """points.town_choices on made-up towns: a big town answers to another name only when no
+    other big town of the country lists it and no big town anywhere has it as its own."""
+    from udfs.gazetteer.lexicon import CITY
+    from udfs.gazetteer.points import town_choices
+
+    def town(cc: str, pop: int, gid: int) -> tuple:
+        return (cc, CITY, pop, gid, 0.0, 0.0, "01", 0.0)
+
+    places = [town("AA", 2_000_000, 1), town("AA", 15_000, 2), town("BB", 500_000, 3)]
+    own = {("x", 1), ("x", 2)}  # the first town lists "x" among its other names
+    assert town_choices("x", {0, 1, 2}, places, own) == {"AA": 1, "BB": 2}
+    # no big town has "x" as its own name: the big town that lists it answers to it
+    assert town_choices("x", {0, 1}, places, {("x", 1)}) == {"AA": 0}
+    # two big towns of AA list "x": an old name of both, the town called x answers
+    places.append(town("AA", 300_000, 4))
+    assert town_choices("x", {0, 1, 3}, places, {("x", 1)}) == {"AA": 1}
+    # a small town that lists it gives way to the town called so, whatever their sizes
+    small = [town("AA", 90_000, 5), town("AA", 1_000, 6)]
+    assert town_choices("y", {0, 1}, small, {("y", 1)}) == {"AA": 1}
+    assert town_choices("y", {0, 1}, small, set(), spelled={("y", 1)}) == {"AA": 1}
+
+
+@pytest.mark.parametrize(
     ("text", "name", "cc"),
     [
         ("Officials in the United States and Norway confirmed the cases", "Norway", "NO"),

@@ -30,8 +30,9 @@ MOJIBAKE = [
     "Festival 2018 Ã¢Â\x80Â\x93 CANCELLED",  # twice, with C1 controls
     "Ã\x90Â¤Ã\x90Â°Ã\x90Â¹Ã\x90Â»Ã\x91Â\x8b Ã\x90Â¸Ã\x90Â· OneDrive",  # Cyrillic, twice
     "Itâ€™s a â€œniceâ€\x9d day in CuraÃ§ao",  # curly quotes: ftfy also straightens them
-    "Sale apartment 116Ã\x82Â 000Ã¢Â\x82Â¬. 1 Bed",  # a lost no-break space: ftfy's case
+    "Sale apartment 116Ã\x82Â 000Ã¢Â\x82Â¬. 1 Bed",  # a lost no-break space: restore_byte_a0
     "Mali LoÃ Â¡inj in Croatia",  # partial: ftfy whole
+    "Mali LoÃ Â¡inj - Ã¯Â¿Â½Ã¯Â¿Â½",  # restored, then still bad ("ï¿½"): ftfy whole
     "MLSÃ\x82Â® # C4138798 – déjà vu",  # mixed with real accents: ftfy whole
     "Ã¯Â¿Â½Ã¯Â¿Â½, Cozy Living Room",  # replacement characters
     # re-decoded, then what ftfy's other fixers do: HTML entities, CRLF, a ligature, full
@@ -78,6 +79,12 @@ def test_expand_rows_in_row_then_start_order():
 def test_fix_text_is_ftfy(text):
     assert mojibake.fix_text(text) == ftfy.fix_text(text)
     assert mojibake.fix_text(text) != text
+
+
+def test_a_lost_no_break_space_is_restored_without_ftfys_search():
+    # "Â " whose A0 byte became a space: restore_byte_a0, then C codecs (ftfy's answer)
+    x, restored = mojibake._redecode("Sale apartment 116Ã\x82Â 000Ã¢Â\x82Â¬. 1 Bed")
+    assert (x, restored) == ("Sale apartment 116\xa0000€. 1 Bed", True)
 
 
 def test_fix_mojibake_rows():

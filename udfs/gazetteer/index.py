@@ -32,10 +32,10 @@ from udfs.gazetteer.lexicon import (
     VAGUE,
 )
 from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_keys, phrase_keys
-from udfs.gazetteer.points import country_points, town_alternatives
+from udfs.gazetteer.points import country_points, town_alternatives, town_choices
 from udfs.gazetteer.wordtables import word_tables
 
-GAZETTEER_VERSION = "33"
+GAZETTEER_VERSION = "34"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
@@ -97,6 +97,13 @@ def _words(col: str) -> str:
     )
 
 
+def _spelled(words: str) -> str:
+    """SQL: `words` (as _words gives them) with the abbreviations St, Ft, Mt written out."""
+    for short, full in (("st", "saint"), ("ft", "fort"), ("mt", "mount")):
+        words = f"replace({words}, ' {short} ', ' {full} ')"
+    return words
+
+
 def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
     return con.sql(
         f"""
@@ -124,7 +131,9 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
                -- the name is the place's own or words of it ("Cebu" for "Cebu City"), not
                -- another language's name for it ("Cancun" for Changchun)
                contains({_words("p.asciiname")}, {_words("n.name")})
-                   OR contains({_words("p.name")}, {_words("n.name")}) AS own_words
+                   OR contains({_words("p.name")}, {_words("n.name")}) AS own_words,
+               -- the place's own name with St./Ft./Mt. written out ("Saint Louis")
+               {_words("n.name")} = {_spelled(_words("p.name"))} AS own_spelled
         FROM (SELECT geonameid, name, lang FROM place_names
               UNION ALL SELECT geonameid, name, lang FROM _extra_names) n
         JOIN places p USING (geonameid)
@@ -137,7 +146,7 @@ def _name_rows_sql(con, ne: str, nef: str) -> pa.Table:
         -- below any countrystatecity id): lakes, parks, islands, peaks...
         SELECT name, -2000000 - row_number() OVER (ORDER BY name, kind, country_code),
                country_code, 'NE:' || kind, 0, lat, lon, 'naturalearth', NULL,
-               greatest(0, 10 - scalerank) / 10, 'N', true, true, true
+               greatest(0, 10 - scalerank) / 10, 'N', true, true, true, false
         FROM read_csv('{nef}')
         WHERE use = 'feature' AND country_code IS NOT NULL
         ORDER BY 2, 1  -- deterministic candidate numbering and tie-breaks
@@ -189,6 +198,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     own_division: dict[tuple[str, str], int] = {}  # (key, cc): a division's own name
     own_link: set[tuple[str, int]] = set()  # (key, place): the place's own name or words of it
     own_name: set[tuple[str, int]] = set()  # (key, place): the place's own name
+    spelled: set[tuple[str, int]] = set()  # (key, place): its own name, St./Mt. written out
     forms: dict[tuple[str, int], set[str]] = {}  # (key, place): its names written with marks
     for i, key in enumerate(keys):
         fc = cols["feature_code"][i] or ""
@@ -241,6 +251,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
             own_link.add((key, pi))
         if cols["own"][i]:
             own_name.add((key, pi))
+        if cols["own_spelled"][i]:
+            spelled.add((key, pi))
         written = (cols["name"][i] or "").lower().replace("’", "'")
         if not written.isascii():  # "münster", "cancún": the marks a caption may carry
             forms.setdefault((key, pi), set()).add(written)
@@ -257,6 +269,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
                 index[key].add(len(places))
                 places.append((*p[:3], d[3], d[4], d[5], d[6], p[7]))
     compact: dict[str, tuple[int, ...]] = {}
+    moved: dict[tuple[str, int], int] = {}  # (key, town): the town whose point it takes
     for key, cands in index.items():
         # Per key the strongest candidate per (country, kind): enough to decide, much smaller.
         best: dict[tuple[str, int], int] = {}
@@ -264,6 +277,10 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
             bk = places[c][:2]
             if bk not in best or places[c][2] > places[best[bk]][2]:
                 best[bk] = c
+        # The point of a town's mention (its features stay the biggest town's): town_choices.
+        for cc, c in town_choices(key, cands, places, own_link, spelled).items():
+            if c != best[(cc, CITY)]:
+                moved[(key, best[(cc, CITY)])] = c
         ordered = sorted(best.values(), key=lambda c: (places[c][1], -places[c][2]))
         # Everyday words ("ring", "oak", "spring") name many small places: keep those
         # candidates only for big cities, so they cost nothing on ordinary text.
@@ -289,7 +306,8 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     for key, cands in compact.items():
         k0 = origin[key]
         links = [((k0, c) in own_link, tuple(sorted(forms.get((k0, c), ())))) for c in cands]
-        _add_key_rows(gaz, key, [places[c] for c in cands], capitals, links)
+        at = [places[moved.get((k0, c), c)] for c in cands]
+        _add_key_rows(gaz, key, [places[c] for c in cands], capitals, links, at)
     alt = town_alternatives(compact, index, places, own_name)
     names = {"key": [], "vague": [], "pronoun": []}
     for key in compact:
@@ -337,10 +355,16 @@ _GAZ_COLUMNS = [
 
 
 def _add_key_rows(
-    gaz: dict[str, list], key: str, cands: list[tuple], capitals: set, links: list[tuple]
+    gaz: dict[str, list],
+    key: str,
+    cands: list[tuple],
+    capitals: set,
+    links: list[tuple],
+    at: list[tuple],
 ) -> None:
     """One row per candidate country of `key`: its best place and the name-only features.
-    `links[i]` = (is `key` the place's own name?, its names under `key` written with marks)."""
+    `links[i]` = (is `key` the place's own name?, its names under `key` written with marks);
+    `at[i]`: the place whose point and division a mention of `cands[i]` takes."""
     cjk = bool(CJK.search(key))
     z = 0.0 if cjk else zipf(key)
     n_tok = key.count(" ") + 1
@@ -351,16 +375,18 @@ def _add_key_rows(
     pn = not cjk and person_name(key)
     by_country: dict[str, tuple] = {}
     link: dict[str, tuple] = {}
+    point: dict[str, tuple] = {}
     n_strong: dict[str, int] = {}
-    for p, lk in zip(cands, links, strict=True):
+    for p, lk, q in zip(cands, links, at, strict=True):
         cc, kind, pop = p[0], p[1], p[2]
         if cc not in by_country or _rank(kind, pop, lk[0], p[7]) < _rank(
             *by_country[cc][1:3], link[cc][0], by_country[cc][7]
         ):
-            by_country[cc], link[cc] = p, lk
+            by_country[cc], link[cc], point[cc] = p, lk, q
         n_strong[cc] = n_strong.get(cc, 0) + (kind in (COUNTRY, ADMIN1))
     top_pop = max(p[2] for p in by_country.values())
-    for cc, (_, k, pop, gid, lat, lon, a1, prom) in by_country.items():
+    for cc, (_, k, pop, _, _, _, _, prom) in by_country.items():
+        gid, lat, lon, a1 = point[cc][3:7]
         city = k == CITY
         lp = math.log10(pop + 1) if city else 0.0
         f = {

@@ -74,3 +74,39 @@ def town_alternatives(
                 for col, v in zip(alt, (key, cc, p[3], p[4], p[5], p[6], p[2]), strict=True):
                     alt[col].append(v)
     return pa.table(alt)
+
+
+BIG_TOWN = 100_000  # people: a town this big may answer to a name that is not its own
+
+
+def town_choices(
+    key: str,
+    cands: set[int],
+    places: list[tuple],
+    own: set[tuple[str, int]],
+    spelled: set[tuple[str, int]] = frozenset(),
+) -> dict[str, int]:
+    """Per country, the town that answers to `key`: the most populous one whose own name (or
+    words of it) `key` is, or a bigger town that lists `key` only among its other names when
+    that name is truly its own: the town has BIG_TOWN people, no other town of the country that
+    big lists the name too ("Newtown" is an old name of Tallahassee, Hartford, Cambridge...),
+    and no town of that size anywhere has it as its own name ("Zaragoza" is also listed for
+    Tijuana; "Baroda" is Vadodara's). `own`: (key, place) pairs, as `town_alternatives`;
+    `spelled`: those whose own name it is with St./Ft./Mt. written out ("Saint Louis")."""
+    towns = [c for c in cands if places[c][1] == CITY]
+    own = {(key, c) for c in towns if (key, c) in own or (key, c) in spelled}
+    if not towns:
+        return {}
+    borrowed = any((key, c) in own and places[c][2] >= BIG_TOWN for c in towns)
+    big_alias: dict[str, int] = {}
+    for c in towns:
+        if (key, c) not in own and places[c][2] >= BIG_TOWN:
+            big_alias[places[c][0]] = big_alias.get(places[c][0], 0) + 1
+    best: dict[str, tuple[tuple, int]] = {}
+    for c in towns:
+        cc, pop = places[c][0], places[c][2]
+        ok = (key, c) in own or (pop >= BIG_TOWN and not borrowed and big_alias[cc] == 1)
+        rank = (ok, pop)  # (ties: the first in `cands` order, as before)
+        if cc not in best or rank > best[cc][0]:
+            best[cc] = (rank, c)
+    return {cc: c for cc, (_, c) in best.items()}
