@@ -36,6 +36,54 @@ DELETE FROM g_best WHERE mid IN (SELECT mid FROM g_swap);
 
 INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_swap w JOIN g_ment m USING (mid);
 
+-- A list of places is of one kind ("British Columbia, Alberta, Manitoba, Ontario and New
+-- Brunswick"; "Guinea, Liberia, Mali, Niger, and Senegal"): in a list of three or more
+-- mentions joined by commas, "and" or "or", a member takes its country candidate when most of
+-- the other members are countries, or its division candidate in country X when most of them
+-- are divisions of X (Ontario, Canada, not Ontario, California; Mali the country, not the
+-- prefecture of Guinea).
+CREATE OR REPLACE TEMP TABLE g_listed AS
+WITH b AS (
+    SELECT b.mid, b.r, m.i, m.sz, m.sep, m.pk, b.cc,
+           b.f_country > 0 AS is_country,
+           b.f_admin1 > 0 OR b.f_us_state > 0 AS is_division
+    FROM g_best b JOIN g_ment m USING (mid)
+), l AS (  -- joined to the previous stored mention: ", " or " and " / " or " between them
+    SELECT *,
+           coalesce(lag(i + sz) OVER w = i AND trim(sep) = ','
+                    OR lag(i + sz) OVER w = i - 1 AND pk IN ('and', 'or'), false) AS joined
+    FROM b
+    WINDOW w AS (PARTITION BY r ORDER BY i)
+), g AS (
+    SELECT *, sum((NOT joined)::INT) OVER (PARTITION BY r ORDER BY i) AS list FROM l
+), k AS (
+    SELECT *,
+           count(*) OVER x - 1 AS others,
+           count(*) FILTER (WHERE is_country) OVER x - is_country::INT AS countries
+    FROM g
+    WINDOW x AS (PARTITION BY r, list)
+), dv AS (  -- per list and country: its members that are divisions of it
+    SELECT r, list, cc, count(*) AS n FROM k WHERE is_division GROUP BY ALL
+), want AS (
+    SELECT k.mid, 'country' AS kind, NULL AS cc
+    FROM k WHERE others >= 2 AND NOT is_country AND countries > others / 2
+    UNION ALL
+    SELECT k.mid, 'division', d.cc
+    FROM k JOIN dv d ON d.r = k.r AND d.list = k.list
+    WHERE k.others >= 2 AND NOT (k.is_division AND k.cc = d.cc)
+          AND d.n - (k.is_division AND k.cc = d.cc)::INT > k.others / 2
+)
+SELECT s.*
+FROM want w JOIN g_scored s ON s.mid = w.mid
+WHERE s.p >= g_min_score()
+      AND CASE WHEN w.kind = 'country' THEN s.f_country > 0
+               ELSE s.cc = w.cc AND (s.f_admin1 > 0 OR s.f_us_state > 0) END
+QUALIFY row_number() OVER (PARTITION BY s.mid ORDER BY s.p DESC, s.cc DESC) = 1;
+
+DELETE FROM g_best WHERE mid IN (SELECT mid FROM g_listed);
+
+INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_listed w JOIN g_ment m USING (mid);
+
 CREATE OR REPLACE TEMP TABLE g_out AS
 WITH ctx AS (  -- what confident mentions say about where the text is
     SELECT r, mid, cc, a1, lat, lon, (f_admin1 > 0 OR f_us_state > 0) AS division

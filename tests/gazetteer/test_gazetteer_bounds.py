@@ -215,6 +215,26 @@ def test_a_country_name_means_the_country(engine: Engine, text: str, name: str, 
     assert m["country_code"] == cc, m
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "cc"),
+    [
+        # a list of divisions of one country: Ontario the province, not Ontario, California
+        ("Cases in Texas and Ohio; in Canada: British Columbia, Alberta, Ontario and Manitoba",
+         "Ontario", "CA"),
+        # a list of countries: Mali and Niger the countries (not a prefecture of Guinea, a state
+        # of Nigeria)
+        ("Outbreaks in Guinea, Liberia, Mauritania, Mali, Niger, and Senegal", "Mali", "ML"),
+        ("Outbreaks in Guinea, Liberia, Mauritania, Mali, Niger, and Senegal", "Niger", "NE"),
+        ("Visiting France, Georgia and Armenia", "Georgia", "GE"),
+        ("Hotels in Atlanta, Georgia", "Georgia", "US"),  # two mentions are no list
+        ("Road trip through Texas, Georgia and Florida", "Georgia", "US"),
+    ],
+)  # fmt: skip
+def test_a_list_of_places_is_of_one_kind(engine: Engine, text: str, name: str, cc: str) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == name)
+    assert m["country_code"] == cc, m
+
+
 def _km(a: dict, lat: float, lon: float) -> float:
     from math import asin, cos, radians, sin, sqrt
 

@@ -35,7 +35,7 @@ from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_k
 from udfs.gazetteer.points import country_points, town_alternatives, town_choices
 from udfs.gazetteer.wordtables import word_tables
 
-GAZETTEER_VERSION = "34"
+GAZETTEER_VERSION = "35"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
