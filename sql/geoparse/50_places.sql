@@ -84,6 +84,39 @@ DELETE FROM g_best WHERE mid IN (SELECT mid FROM g_listed);
 
 INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_listed w JOIN g_ment m USING (mid);
 
+-- A division word next to the name makes it the division ("Washington state", "the state of
+-- Victoria", "Ontario province"): a mention that chose a town (not a country: "the Darfur
+-- region of Sudan") takes a division of its name: a candidate division at p >= 0.5, else the
+-- chosen country's division of that name (g_div: the index keeps one candidate per country,
+-- for "Washington" in the US the city), else any candidate division.
+CREATE OR REPLACE TEMP TABLE g_typed AS
+WITH cue AS (
+    SELECT b.*
+    FROM g_best b JOIN g_ment m USING (mid) JOIN g_input x ON x.r = b.r
+    WHERE b.f_country = 0 AND b.f_admin1 = 0 AND b.f_us_state = 0
+          AND (m.nk IN ('state', 'province', 'county', 'region', 'district', 'governorate',
+                        'prefecture', 'department')
+               OR regexp_matches(lower(substring(x.text, greatest(b.s - 24, 1),
+                                                 b.s - greatest(b.s - 25, 0))),
+                                 '(state|province|county|region|district|governorate'
+                                 || '|prefecture|department) of\s*$'))
+), opt AS (
+    SELECT s.*, CASE WHEN s.p >= 0.5 THEN 0 ELSE 2 END AS pri
+    FROM g_scored s SEMI JOIN cue USING (mid)
+    WHERE s.p >= g_min_score() AND (s.f_admin1 > 0 OR s.f_us_state > 0)
+    UNION ALL BY NAME
+    SELECT c.* REPLACE (d.gid AS gid, d.lat AS lat, d.lon AS lon, d.a1 AS a1),
+           1 AS pri
+    FROM cue c JOIN g_div d ON d.key = c.key AND d.cc = c.cc
+)
+SELECT * EXCLUDE (pri, key)
+FROM opt
+QUALIFY row_number() OVER (PARTITION BY mid ORDER BY pri, p DESC, cc DESC) = 1;
+
+DELETE FROM g_best WHERE mid IN (SELECT mid FROM g_typed);
+
+INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_typed w JOIN g_ment m USING (mid);
+
 CREATE OR REPLACE TEMP TABLE g_out AS
 WITH ctx AS (  -- what confident mentions say about where the text is
     SELECT r, mid, cc, a1, lat, lon, (f_admin1 > 0 OR f_us_state > 0) AS division
@@ -93,6 +126,7 @@ WITH ctx AS (  -- what confident mentions say about where the text is
     SELECT b.r, b.mid, b.cc, a.gid, a.lat, a.lon, a.a1, a.pop
     FROM g_best b JOIN g_alt a ON a.key = b.key AND a.cc = b.cc
     WHERE b.f_city > 0 AND b.r IN (SELECT r FROM ctx GROUP BY r HAVING count(*) > 1)
+          AND b.mid NOT IN (SELECT mid FROM g_typed)  -- placed by its division word
 ), ev AS (
     SELECT c.mid, c.gid, any_value(c.lat) AS lat, any_value(c.lon) AS lon,
            any_value(c.pop) AS pop,

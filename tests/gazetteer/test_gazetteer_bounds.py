@@ -244,6 +244,23 @@ def _km(a: dict, lat: float, lon: float) -> float:
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "cc", "lat", "lon"),
+    [
+        ("A cow from a Washington state farm", "Washington", "US", 47.3, -120.2),  # not DC
+        ("Most cases in Australia were in the state of Victoria", "Victoria", "AU", -37.0, 144.0),
+        ("Freha is a town in Tizi Ouzou Province in northern Algeria", "Tizi Ouzou", "DZ",
+         36.7, 4.1),
+        ("Aid reached the Darfur region of Sudan", "Sudan", "SD", 15.0, 30.0),  # the country
+    ],
+)  # fmt: skip
+def test_a_division_word_makes_the_division(
+    engine: Engine, text: str, name: str, cc: str, lat: float, lon: float
+) -> None:
+    m = next(m for m in engine.parse_one(text)["mentions"] if m["mention"] == name)
+    assert m["country_code"] == cc and _km(m, lat, lon) < 250, m
+
+
+@pytest.mark.parametrize(
     ("text", "name", "lat", "lon"),
     [
         # GeoNames puts the US at 39.76 N 98.5 W (countryinfo's Factbook point is 235 km off).

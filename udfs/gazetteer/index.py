@@ -32,10 +32,10 @@ from udfs.gazetteer.lexicon import (
     VAGUE,
 )
 from udfs.gazetteer.multilingual import extra_name_rows, keep_latin, non_place_keys, phrase_keys
-from udfs.gazetteer.points import country_points, town_alternatives, town_choices
+from udfs.gazetteer.points import country_points, division_points, town_alternatives, town_choices
 from udfs.gazetteer.wordtables import word_tables
 
-GAZETTEER_VERSION = "35"
+GAZETTEER_VERSION = "36"
 PLACES_NE = Path(__file__).with_name("data") / "naturalearth_places.csv.gz"
 FEATURES_NE = Path(__file__).with_name("data") / "naturalearth_features.csv.gz"
 # GeoNames feature classes read as natural features and landmarks (when the full dump is loaded):
@@ -327,6 +327,7 @@ def build_gazetteer(con) -> dict[str, pa.Table]:
     return {
         "g_gaz": pa.table(gaz),
         "g_alt": alt,
+        "g_div": division_points(compact, index, places, own_link),
         "g_names": pa.table(names),
         "g_country": pa.table(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from udfs.gazetteer.lexicon import CITY
+from udfs.gazetteer.lexicon import ADMIN1, CITY
 
 # countryinfo's points are the CIA World Factbook's. The Factbook puts the United States at
 # 38 N 97 W, 235 km from GeoNames' point (39.76 N 98.5 W) and 340 km from Wikipedia's (40 N
@@ -110,3 +110,24 @@ def town_choices(
         if cc not in best or rank > best[cc][0]:
             best[cc] = (rank, c)
     return {cc: c for cc, (_, c) in best.items()}
+
+
+def division_points(
+    compact: dict, index: dict, places: list[tuple], own: set[tuple[str, int]]
+) -> pa.Table:
+    """g_div: per name and country, the division (first-level or county) whose own name it is,
+    for names whose candidate in that country may be a town ("Washington", "New York"): where
+    a mention goes when a division word stands by it ("Washington state", 50_places.sql)."""
+    cols: dict[str, list] = {c: [] for c in ("key", "cc", "gid", "lat", "lon", "a1")}
+    for key in compact:
+        best: dict[str, tuple] = {}
+        for c in index.get(key, ()):
+            p = places[c]
+            if p[1] != ADMIN1 or p[4] is None or (key, c) not in own:
+                continue
+            if p[0] not in best or (-p[2], p[3]) < (-best[p[0]][2], best[p[0]][3]):
+                best[p[0]] = p
+        for cc, p in best.items():
+            for col, v in zip(cols, (key, cc, p[3], p[4], p[5], p[6]), strict=True):
+                cols[col].append(v)
+    return pa.table(cols)
