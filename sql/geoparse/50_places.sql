@@ -43,11 +43,14 @@ INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_swap w JOIN g_ment m USING (
 -- are divisions of X (Ontario, Canada, not Ontario, California; Mali the country, not the
 -- prefecture of Guinea).
 CREATE OR REPLACE TEMP TABLE g_listed AS
-WITH b AS (
+WITH j AS (
     SELECT b.mid, b.r, m.i, m.sz, m.sep, m.pk, b.cc,
            b.f_country > 0 AS is_country,
-           b.f_admin1 > 0 OR b.f_us_state > 0 AS is_division
+           b.f_admin1 > 0 OR b.f_us_state > 0 AS is_division,
+           trim(m.sep) = ',' OR m.pk IN ('and', 'or') AS may_join
     FROM g_best b JOIN g_ment m USING (mid)
+), b AS (  -- (a list of three has two members joined to the one before: only such texts)
+    SELECT * FROM j WHERE r IN (SELECT r FROM j WHERE may_join GROUP BY r HAVING count(*) >= 2)
 ), l AS (  -- joined to the previous stored mention: ", " or " and " / " or " between them
     SELECT *,
            coalesce(lag(i + sz) OVER w = i AND trim(sep) = ','
@@ -90,16 +93,22 @@ INSERT INTO g_best BY NAME SELECT w.*, m.key FROM g_listed w JOIN g_ment m USING
 -- chosen country's division of that name (g_div: the index keeps one candidate per country,
 -- for "Washington" in the US the city), else any candidate division.
 CREATE OR REPLACE TEMP TABLE g_typed AS
-WITH cue AS (
-    SELECT b.*
-    FROM g_best b JOIN g_ment m USING (mid) JOIN g_input x ON x.r = b.r
+WITH w AS (  -- towns with a division word after them, or "of" before (read in cue)
+    SELECT b.*, m.pk,
+           m.nk IN ('state', 'province', 'county', 'region', 'district', 'governorate',
+                    'prefecture', 'department') AS after
+    FROM g_best b JOIN g_ment m USING (mid)
     WHERE b.f_country = 0 AND b.f_admin1 = 0 AND b.f_us_state = 0
-          AND (m.nk IN ('state', 'province', 'county', 'region', 'district', 'governorate',
-                        'prefecture', 'department')
-               OR regexp_matches(lower(substring(x.text, greatest(b.s - 24, 1),
-                                                 b.s - greatest(b.s - 25, 0))),
-                                 '(state|province|county|region|district|governorate'
-                                 || '|prefecture|department) of\s*$'))
+), t AS (
+    SELECT * EXCLUDE (pk) FROM w WHERE after OR pk = 'of'
+), cue AS (
+    SELECT t.* EXCLUDE (after)
+    FROM t JOIN g_input x ON x.r = t.r
+    WHERE t.after
+          OR regexp_matches(lower(substring(x.text, greatest(t.s - 24, 1),
+                                            t.s - greatest(t.s - 25, 0))),
+                            '(state|province|county|region|district|governorate'
+                            || '|prefecture|department) of\s*$')
 ), opt AS (
     SELECT s.*, CASE WHEN s.p >= 0.5 THEN 0 ELSE 2 END AS pri
     FROM g_scored s SEMI JOIN cue USING (mid)

@@ -94,18 +94,18 @@ def town_choices(
     Tijuana; "Baroda" is Vadodara's). `own`: (key, place) pairs, as `town_alternatives`;
     `spelled`: those whose own name it is with St./Ft./Mt. written out ("Saint Louis")."""
     towns = [c for c in cands if places[c][1] == CITY]
-    own = {(key, c) for c in towns if (key, c) in own or (key, c) in spelled}
     if not towns:
         return {}
-    borrowed = any((key, c) in own and places[c][2] >= BIG_TOWN for c in towns)
+    named = {c for c in towns if (key, c) in own or (key, c) in spelled}
+    borrowed = any(c in named and places[c][2] >= BIG_TOWN for c in towns)
     big_alias: dict[str, int] = {}
     for c in towns:
-        if (key, c) not in own and places[c][2] >= BIG_TOWN:
+        if c not in named and places[c][2] >= BIG_TOWN:
             big_alias[places[c][0]] = big_alias.get(places[c][0], 0) + 1
     best: dict[str, tuple[tuple, int]] = {}
     for c in towns:
         cc, pop = places[c][0], places[c][2]
-        ok = (key, c) in own or (pop >= BIG_TOWN and not borrowed and big_alias[cc] == 1)
+        ok = c in named or (pop >= BIG_TOWN and not borrowed and big_alias[cc] == 1)
         rank = (ok, pop)  # (ties: the first in `cands` order, as before)
         if cc not in best or rank > best[cc][0]:
             best[cc] = (rank, c)
